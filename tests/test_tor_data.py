@@ -177,3 +177,16 @@ def test_segmenter_reproduces_the_file(tmp_path):
 def test_every_text_is_a_run_of_the_source(tor):
     source = " ".join(SHARED_SOURCE.read_text(encoding="utf-8").split())
     assert [c["id"] for c in tor if c["text"] not in source] == []
+
+
+COVERAGE = REPO / "rules" / "u4ssc" / "coverage.rules"
+DECLARATION = re.compile(r'^clause\s+"((?:\\.|[^"\\])*)"\s+(not\s+computable|data)\s*$', re.M)
+
+
+def test_coverage_declares_known_ids_once_in_tor_order():
+    declared = [m.group(1) for m in DECLARATION.finditer(COVERAGE.read_text(encoding="utf-8"))]
+    ids = clause_ids(CLAUSES_COPY)
+    assert [d for d in declared if d not in ids] == []
+    assert len(declared) == len(set(declared))
+    assert declared == [i for i in ids if i in declared]
+    assert {"Annex II", "Annex III", "33", "fn 1", "fn 2"} <= set(declared)
