@@ -1,0 +1,69 @@
+"""The text report: what a secretariat officer reads first.
+
+    ToR 30 (centre-without-partner, centre-missing-annual-report)
+      error    ctr-1  facts/u4ssc/centres.yaml:4  [centre-without-partner]
+        Centre ctr-1 works with no partner
+        why: centre ctr-1 works with o-city (facts/u4ssc/centres.yaml:6); no ... found
+
+    1 error, 1 warning, 0 notices in 42 records checked against 5 rules
+
+A helper conclusion in the reason is expanded below it, its grounds indented.
+"""
+from __future__ import annotations
+
+from ..model import Report, Violation
+from . import explain
+from .common import by_clause, counts_sentence, rule_ids
+
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_SEVERITY_COLOR = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "notice": "\x1b[36m"}
+_SEVERITY_WIDTH = max(len(s) for s in _SEVERITY_COLOR)
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    def paint(s: str, code: str) -> str:
+        return f"{code}{s}{_RESET}" if color else s
+
+    lines = [f"torcheck: {report.rulebook} rulebook, as of {report.as_of}", ""]
+    for clause, violations in by_clause(report):
+        rules = rule_ids(violations)
+        lines.append(paint(f"ToR {clause} ({', '.join(rules)})", _BOLD))
+        for v in violations:
+            lines.extend(_violation(v, paint, show_rule=len(rules) > 1))
+        lines.append("")
+    lines.append(paint(counts_sentence(report), _BOLD))
+    return "\n".join(lines) + "\n"
+
+
+def _violation(v: Violation, paint, *, show_rule: bool) -> list[str]:
+    severity = paint(v.severity, _SEVERITY_COLOR.get(v.severity, _BOLD))
+    head = [severity + " " * (_SEVERITY_WIDTH - len(v.severity)), v.record]
+    if v.location is not None:
+        head.append(str(v.location))
+    if show_rule:
+        head.append(f"[{v.rule}]")
+    out = ["  " + "  ".join(head), f"    {_one_line(v.message)}"]
+    if v.because:
+        out.append(f"    why: {_one_line(explain.reason(v.because))}")
+        for node in v.because:
+            out.extend(_expand(node, "      "))
+    return out
+
+
+def _expand(node: dict, indent: str) -> list[str]:
+    """A helper conclusion's grounds, indented under it; nothing for the other kinds."""
+    grounds = explain.grounds(node)
+    if not grounds:
+        return []
+    out = [f"{indent}{_one_line(explain.phrase(node))}:"]
+    for child in grounds:
+        if explain.grounds(child):
+            out.extend(_expand(child, indent + "  "))
+        else:
+            out.append(f"{indent}  {_one_line(explain.with_source(child))}")
+    return out
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())
