@@ -85,7 +85,7 @@ class Vocabulary:
         return None
 
     def constants(self):
-        out = set(self.bodies) | set(self.logos) | {"true", "false"}
+        out = set(self.bodies) | set(self.logos) | {"true", "false"} | set(SEVERITIES)
         for k in self.kinds.values():
             for f in k.fields.values():
                 out.update(f.values)
@@ -543,7 +543,11 @@ class Compiler:
         if st.failed:
             return None, set(), [], set()
         # order: positive atoms (recursive ones first), constraints as soon as bound
-        pos = list(st.pos)
+        pos, seen_pos = [], set()
+        for p, f in st.pos:
+            if p not in seen_pos:
+                seen_pos.add(p)
+                pos.append((p, f))
         if recursive_first:
             pos.sort(key=lambda pf: 0 if pf[0].rel.startswith("pred:") and pf[0].rel[5:] in recursive_first else 1)
         bound = set(outer_bound)
@@ -1087,8 +1091,15 @@ class _ConjState:
                   "`predicate`, and the calendar (quarter, calendar_year)")
 
 
-def _place_neg_fix():
-    pass
+def _unique(diags):
+    """A literal lowered in several alternatives reports its problem once."""
+    seen, out = set(), []
+    for d in diags:
+        k = (d.code, d.message, str(d.location))
+        if k not in seen:
+            seen.add(k)
+            out.append(d)
+    return out
 
 
 def compile_rulebook(path: str, display: str | None = None) -> Rulebook:
@@ -1099,7 +1110,7 @@ def compile_rulebook(path: str, display: str | None = None) -> Rulebook:
     try:
         rb = comp.compile()
     except _Abort:
-        raise InputError(comp.diags)
+        raise InputError(_unique(comp.diags))
     if comp.diags:
-        raise InputError(comp.diags)
+        raise InputError(_unique(comp.diags))
     return rb
