@@ -1,0 +1,742 @@
+"""Stage 3: a registry folder of YAML files to validated records and facts.
+
+`load_registry` reads every `*.yaml` / `*.yml` file below a folder (sorted,
+skipping names that begin with `.`, never following a symlinked folder),
+validates each record against the rulebook's declared `Vocabulary` (this
+module knows no record kind or field of its own) and returns a `Registry`, or
+raises `InputError` with every problem of every file: nothing half-read is
+ever returned. `facts` turns a registry into the engine's relations, each row
+with the file and line it was written at.
+
+YAML is read safely and by declared type, never by YAML 1.1's guesses. Each
+file is first scanned as a stream of parser events, which rejects anchors and
+aliases, explicit tags and deep nesting before any tree is built (an alias
+bomb or 5,000 nested brackets cost one linear scan); the file is then composed
+into nodes (never constructed into Python objects) and each scalar's text is
+read by the field's type: `name: No` is the text "No", `code: 010` the text
+"010", a key `on:` the name "on". An unquoted empty value, `~` or `null`
+means the field is absent (quote it for the text "null").
+
+Normalised values (what engines see): dates as ISO strings "YYYY-MM-DD",
+years as int, booleans as the strings "true" / "false", lists as tuples,
+everything else str.
+
+Diagnostic codes (stable; tests and users refer to them):
+
+  registry-not-found   the registry folder does not exist
+  not-a-folder         the registry path is a file, not a folder
+  no-yaml-files        the folder holds no *.yaml / *.yml file
+  proposal-not-found   a what-if proposal file does not exist or is not a file
+  unreadable-file      a file cannot be read (permissions, broken link, not a regular file)
+  file-too-large       a file is over 64 MiB
+  binary-file          a file holds NUL bytes (binary, or UTF-16/32 text)
+  not-utf8             a file is not valid UTF-8
+  yaml-syntax          unparsable YAML (at the parser's line), a control character,
+                       or more than one document in a file
+  yaml-alias           an anchor (&a) or alias (*a)
+  yaml-tag             an explicit tag (!!str, !!python/object/apply:..., !custom)
+  too-deep             nesting deeper than 50 levels
+  duplicate-key        a key written twice in one mapping
+  not-a-mapping        a file that is not a mapping of kinds, or a record that is not a mapping
+  not-a-list           a kind whose value is not a list of records
+  unknown-kind         a top-level key that is no declared kind of record
+  unknown-field        a field the record's kind does not declare
+  missing-id           a record without an id
+  missing-field        a required field (or one required by `required when`) is absent
+  bad-id               an id (of a record or in a reference) that is not [A-Za-z0-9][A-Za-z0-9._:-]*
+  bad-type             a list where one value is expected or the reverse, a mapping as a value,
+                       a key that is not a name
+  bad-date             not written YYYY-MM-DD, or not a real date (2026-02-30)
+  bad-year             a year not written as digits
+  bad-boolean          a boolean other than true / false
+  bad-enum             a value outside the field's enumeration
+  duplicate-id         an id used by two records (or, in what-if, added while the registry has it)
+  reserved-id          a record taking the id of a fixed body or a logo
+  dangling-ref         a reference to an id no record, body or logo has
+  wrong-kind-ref       a reference to a record, body or logo the field does not allow
+  unknown-id           what-if: removing an id the registry does not have
+  referenced-record    what-if: removing a record a remaining record still refers to
+
+Dangling references are not reported when some file could not be read at all
+(a syntax error, say): the ids they name may be in that file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from .compile import Field, Kind, Vocabulary
+from .model import Diagnostic, InputError, Location
+
+__all__ = ["Record", "Registry", "load_registry", "facts", "MAX_FILE_BYTES", "MAX_DEPTH"]
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 50
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+YEAR_RE = re.compile(r"[0-9]{1,4}\Z")
+NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+YAML_SUFFIXES = (".yaml", ".yml")
+# what YAML 1.1 allows in a stream (besides NUL, reported as binary-file)
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAX_SUGGESTIONS = 200  # difflib over every id is slow; suggest for the first few only
+
+
+@dataclass(frozen=True)
+class Record:
+    kind: str  # plural kind name, e.g. "appointments"
+    id: str
+    values: dict  # field -> normalised value, defaults applied, lists as tuples; includes "id"
+    location: Location  # the record's first line (the "- id:" item), no column
+    field_locations: dict  # field -> Location of its key's line, for fields written in the file
+
+
+@dataclass
+class Registry:
+    path: str  # as displayed
+    records: dict  # id -> Record, in sorted file order then position (what-if additions last)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+# ====================================================================== reading
+
+
+@dataclass
+class _File:
+    shown: str
+    lines: list
+
+    def loc(self, node_or_mark, column=True) -> Location:
+        mark = getattr(node_or_mark, "start_mark", node_or_mark)
+        return Location(self.shown, mark.line + 1, mark.column + 1 if column else None)
+
+    def src(self, line: int) -> str | None:
+        return self.lines[line - 1] if 0 < line <= len(self.lines) else None
+
+
+@dataclass
+class _Ref:
+    field: str
+    value: str
+    location: Location
+    source: str | None
+
+
+@dataclass
+class _Read:
+    record: Record
+    refs: list  # _Ref
+    file: _File
+
+
+def _is_null(node) -> bool:
+    return isinstance(node, ScalarNode) and not node.style and node.value in NULLS
+
+
+def _shape(node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return f"{node.value!r}"
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+class _Loader:
+    def __init__(self, vocab: Vocabulary):
+        self.vocab = vocab
+        self.diags: list[Diagnostic] = []
+        self.complete = True  # every file was read whole
+        self.suggestions = 0
+
+    # ------------------------------------------------------------ diagnostics
+    def err(self, code, message, f: _File | None = None, where=None, help=None):
+        if f is None or where is None:
+            self.diags.append(Diagnostic(code, message, None, None, help))
+            return
+        loc = where if isinstance(where, Location) else f.loc(where)
+        self.diags.append(Diagnostic(code, message, loc, f.src(loc.line), help))
+
+    @staticmethod
+    def suggest(word, options, cutoff=0.75):
+        m = difflib.get_close_matches(word, sorted(options), n=1, cutoff=cutoff)
+        return f"did you mean {m[0]!r}?" if m else None
+
+    # ------------------------------------------------------------ folders and files
+    def read_folder(self, path: str, display: str) -> list[_Read]:
+        root = Path(path)
+        if not root.exists():
+            self.err("registry-not-found", f"registry folder {display} does not exist")
+            return []
+        if not root.is_dir():
+            self.err("not-a-folder", f"registry {display} is not a folder (a registry is a folder of YAML files)")
+            return []
+        found = []
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+                    continue
+                p = Path(dirpath) / name
+                found.append((p.relative_to(root).parts, p))
+        if not found:
+            self.err("no-yaml-files", f"no *.yaml or *.yml file in registry folder {display}",
+                     help="is the path right? files and folders whose names begin with '.' are skipped")
+            return []
+        out = []
+        for parts, p in sorted(found):
+            out.extend(self.read_file(p, _join(display, "/".join(parts))))
+        return out
+
+    def read_file(self, p: Path, shown: str) -> list[_Read]:
+        data = self._bytes(p, shown)
+        if data is None:
+            self.complete = False
+            return []
+        nul = data.find(b"\0")
+        if nul >= 0:
+            self.err("binary-file", f"{shown} holds NUL bytes: it is binary, or text in an encoding other than "
+                     f"UTF-8 (UTF-16?)", _File(shown, []), Location(shown, data.count(b"\n", 0, nul) + 1))
+            self.complete = False
+            return []
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data.count(b"\n", 0, e.start) + 1
+            self.err("not-utf8", f"{shown} is not UTF-8 text (byte 0x{data[e.start]:02x} on line {line})",
+                     _File(shown, []), Location(shown, line), help="save the file as UTF-8")
+            self.complete = False
+            return []
+        f = _File(shown, _LINE_BREAK.split(text))
+        if not self._scan(text, f):
+            self.complete = False
+            return []
+        try:
+            root = yaml.compose(text, Loader=_SAFE_LOADER)
+        except yaml.YAMLError as e:  # the scan parsed the same text; kept for safety
+            self._yaml_error(e, f, text)
+            self.complete = False
+            return []
+        return self._read_root(root, f)
+
+    def _bytes(self, p: Path, shown: str) -> bytes | None:
+        try:
+            st = p.stat()
+            if not stat.S_ISREG(st.st_mode):
+                self.err("unreadable-file", f"{shown} is not a regular file")
+                return None
+            if st.st_size > MAX_FILE_BYTES:
+                self.err("file-too-large", f"{shown} is {st.st_size:,} bytes; a registry file may be at most "
+                         f"64 MiB", help="split it into several files")
+                return None
+            with open(p, "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as e:
+            self.err("unreadable-file", f"cannot read {shown}: {e.strerror or e}")
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            self.err("file-too-large", f"{shown} is over 64 MiB; a registry file may be at most 64 MiB",
+                     help="split it into several files")
+            return None
+        return data
+
+    # ------------------------------------------------------------ the event scan
+    def _scan(self, text: str, f: _File) -> bool:
+        """Reject what a registry never uses before composing anything. True if the file may be composed."""
+        bad = _NON_PRINTABLE.search(text)
+        if bad:
+            line = len(_LINE_BREAK.findall(text, 0, bad.start())) + 1
+            start = max(text.rfind("\n", 0, bad.start()), text.rfind("\r", 0, bad.start())) + 1
+            self.err("yaml-syntax", f"control character U+{ord(bad.group()):04X} is not allowed in YAML", f,
+                     Location(f.shown, line, bad.start() - start + 1))
+            return False
+        ok = True
+        seen = {}  # code -> [first event, count]
+        depth = docs = 0
+        try:
+            for ev in yaml.parse(text, Loader=_SAFE_LOADER):
+                if isinstance(ev, yaml.AliasEvent):
+                    seen.setdefault("alias", [ev, 0])[1] += 1
+                    continue
+                if isinstance(ev, yaml.DocumentStartEvent):
+                    docs += 1
+                    if docs > 1:
+                        self.err("yaml-syntax", "a registry file holds one YAML document; a second one starts here",
+                                 f, ev, help="split the documents into separate files")
+                        ok = False
+                        break
+                if isinstance(ev, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                    if ev.anchor is not None:
+                        seen.setdefault("anchor", [ev, 0])[1] += 1
+                    if ev.tag is not None:
+                        seen.setdefault("tag", [ev, 0])[1] += 1
+                if isinstance(ev, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        self.err("too-deep", f"nesting deeper than {MAX_DEPTH} levels", f, ev,
+                                 help="a registry needs four: kinds, records, fields, lists")
+                        ok = False
+                        break
+                elif isinstance(ev, yaml.CollectionEndEvent):
+                    depth -= 1
+        except yaml.YAMLError as e:
+            self._yaml_error(e, f, text)
+            ok = False
+        for what, (ev, n) in sorted(seen.items(), key=lambda kv: (kv[1][0].start_mark.line, kv[0])):
+            more = f" ({n - 1} more in this file)" if n > 1 else ""
+            if what == "alias":
+                self.err("yaml-alias", f"YAML alias *{ev.anchor} is not allowed in a registry{more}", f, ev,
+                         help="write the value out in full")
+            elif what == "anchor":
+                self.err("yaml-alias", f"YAML anchor &{ev.anchor} is not allowed in a registry{more}", f, ev,
+                         help="write values out in full; anchors and aliases are not used in a registry")
+            else:
+                self.err("yaml-tag", f"explicit YAML tag {ev.tag} is not allowed in a registry{more}", f, ev,
+                         help="values are read by the field's declared type; remove the tag")
+        return ok and not seen
+
+    def _yaml_error(self, e: yaml.YAMLError, f: _File, text: str):
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        context = getattr(e, "context", None)
+        msg = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+        if mark is not None:
+            self.err("yaml-syntax", msg, f, Location(f.shown, mark.line + 1, mark.column + 1))
+        else:
+            self.err("yaml-syntax", msg, f, Location(f.shown, 1))
+
+    # ------------------------------------------------------------ the tree
+    def _read_root(self, root, f: _File) -> list[_Read]:
+        if root is None or _is_null(root):
+            return []
+        if not isinstance(root, MappingNode):
+            self.err("not-a-mapping", f"a registry file is a mapping from kinds of records to lists of records; "
+                     f"this one holds {_shape(root)}", f, root,
+                     help="start with a kind, e.g. `" + next(iter(self.vocab.kinds), "people") + ":`")
+            return []
+        out = []
+        seen = {}
+        for key, value in root.value:
+            if not isinstance(key, ScalarNode):
+                self.err("bad-type", f"a kind of record must be a name, not {_shape(key)}", f, key)
+                continue
+            name = key.value
+            if name in seen:
+                self.err("duplicate-key", f"kind {name!r} is written twice in this file (first on line {seen[name]})",
+                         f, key, help="put all its records under one key")
+                continue
+            seen[name] = key.start_mark.line + 1
+            kind = self.vocab.kinds.get(name)
+            if kind is None:
+                singular = {k.singular: k.name for k in self.vocab.kinds.values()}
+                help = (f"did you mean {singular[name]!r}? kinds are written in the plural" if name in singular
+                        else self.suggest(name, self.vocab.kinds)
+                        or "kinds: " + ", ".join(self.vocab.kinds))
+                self.err("unknown-kind", f"unknown kind of record {name!r}", f, key, help)
+                continue
+            if _is_null(value):
+                continue
+            if not isinstance(value, SequenceNode):
+                self.err("not-a-list", f"the value of {name!r} must be a list of records (each beginning `- id:`); "
+                         f"got {_shape(value)}", f, value)
+                continue
+            for item in value.value:
+                r = self._read_record(kind, item, f)
+                if r is not None:
+                    out.append(r)
+        return out
+
+    def _read_record(self, kind: Kind, node, f: _File) -> _Read | None:
+        if not isinstance(node, MappingNode):
+            self.err("not-a-mapping", f"a record of {kind.name} must be a mapping of fields (id: ..., ...); "
+                     f"got {_shape(node)}", f, node)
+            return None
+        line = node.start_mark.line + 1
+        present = {}  # field -> (key node, value node)
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                self.err("bad-type", f"a field name must be a name, not {_shape(key)}", f, key)
+                continue
+            name = key.value
+            if name in present:
+                self.err("duplicate-key", f"field {name!r} is written twice in this {kind.singular} "
+                         f"(first on line {present[name][0].start_mark.line + 1})", f, key)
+                continue
+            present[name] = (key, value)
+        # the id first: every later message names the record by it
+        rid = None
+        if "id" not in present or _is_null(present["id"][1]):
+            where = present["id"][0] if "id" in present else node
+            self.err("missing-id", f"this {kind.singular} has no id", f, where,
+                     help="every record begins with `- id: ...`")
+        else:
+            v = present["id"][1]
+            if isinstance(v, ScalarNode) and ID_RE.match(v.value):
+                rid = v.value
+            else:
+                self.err("bad-id", f"{_shape(v)} is not a valid id for a {kind.singular}", f, v,
+                         help="an id is a letter or digit followed by letters, digits and . _ : -")
+        what = f"{kind.singular} {rid}" if rid else f"the {kind.singular} on line {line}"
+        if rid is not None and (rid in self.vocab.bodies or rid in self.vocab.logos):
+            owner = "fixed body" if rid in self.vocab.bodies else "logo"
+            self.err("reserved-id", f"{rid!r} is the id of a {owner}; no record may take it", f,
+                     present["id"][1], help="choose another id")
+            rid = None
+        values = {"id": rid}
+        field_locs = {"id": Location(f.shown, line)}
+        refs = []
+        bad = set()
+        for name, (key, value) in present.items():
+            if name not in kind.fields:
+                self.err("unknown-field", f"{kind.name} have no field {name!r} ({what})", f, key,
+                         self.suggest(name, kind.fields) or "fields: " + ", ".join(kind.fields))
+        for fname, fld in kind.fields.items():
+            if fname == "id" or fname not in present:
+                continue
+            key, value = present[fname]
+            ok, v = self._value(fld, value, f, what, refs)
+            if not ok:
+                bad.add(fname)
+            elif v is not None:
+                values[fname] = v
+                field_locs[fname] = Location(f.shown, key.start_mark.line + 1)
+        # defaults, then what is required
+        for fname, fld in kind.fields.items():
+            if fname in values or fname in bad or fld.default is None:
+                continue
+            if fld.default in kind.fields:
+                if fld.default in values and fld.default != "id":
+                    values[fname] = values[fld.default]
+                elif fld.default == "id" and rid is not None:
+                    values[fname] = rid
+            else:
+                values[fname] = _constant(fld, fld.default)
+        for fname, fld in kind.fields.items():
+            if fname == "id" or fname in values or fname in bad:
+                continue
+            where = present[fname][0] if fname in present else node
+            if fld.required:
+                self.err("missing-field", f"{what} has no {fname!r}, which is required", f, where)
+            elif fld.required_when:
+                other, want = fld.required_when
+                got = values.get(other)
+                if got == want or (isinstance(got, tuple) and want in got) or (got is not None and str(got) == want):
+                    self.err("missing-field", f"{what} has no {fname!r}, which is required when {other} is {want}",
+                             f, where)
+        if rid is None:
+            return None
+        values = {k: values[k] for k in kind.fields if k in values}  # declared order
+        field_locs = {k: field_locs[k] for k in values if k in field_locs}
+        rec = Record(kind.name, rid, values, Location(f.shown, line), field_locs)
+        return _Read(rec, refs, f)
+
+    # ------------------------------------------------------------ values by declared type
+    def _value(self, fld: Field, node, f: _File, what: str, refs: list):
+        """(ok, normalised value or None when absent)."""
+        if _is_null(node):
+            return True, (() if fld.is_list else None)
+        if fld.is_list:
+            if not isinstance(node, SequenceNode):
+                self.err("bad-type", f"field {fld.name!r} of {what} must be a list of {_type_words(fld, True)}; "
+                         f"got {_shape(node)}", f, node,
+                         help=f"write [{node.value}]" if isinstance(node, ScalarNode) else None)
+                return False, None
+            out, ok = [], True
+            for item in node.value:
+                good, v = self._scalar(fld, item, f, what, refs, in_list=True)
+                ok = ok and good
+                if good and v is not None:
+                    out.append(v)
+            return ok, tuple(out)
+        return self._scalar(fld, node, f, what, refs)
+
+    def _scalar(self, fld: Field, node, f: _File, what: str, refs: list, in_list=False):
+        name = f"field {fld.name!r} of {what}" + (" (an item of the list)" if in_list else "")
+        if not isinstance(node, ScalarNode):
+            extra = "; only one value is allowed here" if isinstance(node, SequenceNode) and not in_list else ""
+            self.err("bad-type", f"{name} must be {_type_words(fld)}, not {_shape(node)}{extra}", f, node)
+            return False, None
+        if in_list and _is_null(node):
+            self.err("bad-type", f"{name} is empty", f, node)
+            return False, None
+        text = node.value
+        t = fld.type
+        if t == "text":
+            return True, text
+        if t == "id" or t == "ref":
+            if not ID_RE.match(text):
+                self.err("bad-id", f"{name} must be {_type_words(fld)}; {text!r} is not a valid id", f, node,
+                         help="an id is a letter or digit followed by letters, digits and . _ : -")
+                return False, None
+            if t == "ref":
+                loc = f.loc(node)
+                refs.append(_Ref(fld.name, text, loc, f.src(loc.line)))
+            return True, text
+        if t == "date":
+            if not DATE_RE.match(text):
+                self.err("bad-date", f"{name} must be a date written YYYY-MM-DD; got {text!r}", f, node)
+                return False, None
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError as e:
+                self.err("bad-date", f"{name} must be a real date; {text} is not one ({e})", f, node)
+                return False, None
+            return True, text
+        if t == "year":
+            if not YEAR_RE.match(text) or int(text) == 0:
+                self.err("bad-year", f"{name} must be a year written in digits, e.g. 2026; got {text!r}", f, node)
+                return False, None
+            return True, int(text)
+        if t == "boolean":
+            if text not in ("true", "false"):
+                self.err("bad-boolean", f"{name} must be true or false; got {text!r}", f, node)
+                return False, None
+            return True, text
+        if t == "enum":
+            if text not in fld.values:
+                self.err("bad-enum", f"{name} must be one of {', '.join(fld.values)}; got {text!r}", f, node,
+                         self.suggest(text, fld.values, 0.6))
+                return False, None
+            return True, text
+        self.err("bad-type", f"{name} has type {t!r}, which the loader does not know", f, node)
+        return False, None
+
+    # ------------------------------------------------------------ references
+    def check_refs(self, reads: list[_Read], records: dict, removed: dict):
+        """Check every reference of the records kept; collect references to removed records."""
+        vocab = self.vocab
+        referrers: dict[str, list] = {}
+        for r in reads:
+            kind = vocab.kinds[r.record.kind]
+            what = f"{kind.singular} {r.record.id}"
+            for ref in r.refs:
+                fld = kind.fields[ref.field]
+                targets = fld.targets
+                v = ref.value
+                where = f"field {ref.field!r} of {what}"
+                found = records.get(v)
+                if found is not None:
+                    if found.kind in targets or "any" in targets:
+                        continue
+                    fk = vocab.kinds[found.kind]
+                    self._ref_diag("wrong-kind-ref", f"{where} refers to {fk.singular} {v} ({found.location}); "
+                                   f"it must refer to {_targets_words(fld, vocab)}", ref)
+                elif v in vocab.bodies:
+                    if "body" in targets or "any" in targets or v in targets:
+                        continue
+                    self._ref_diag("wrong-kind-ref", f"{where} refers to the fixed body {v}; it must refer to "
+                                   f"{_targets_words(fld, vocab)}", ref)
+                elif v in vocab.logos:
+                    if "logo" in targets or v in targets:
+                        continue
+                    self._ref_diag("wrong-kind-ref", f"{where} refers to the logo {v}; it must refer to "
+                                   f"{_targets_words(fld, vocab)}", ref)
+                elif v in removed:
+                    referrers.setdefault(v, []).append((what, ref))
+                elif self.complete:
+                    help = None
+                    if self.suggestions < _MAX_SUGGESTIONS:
+                        self.suggestions += 1
+                        help = self.suggest(v, _candidates(fld, vocab, records), 0.8)
+                    self._ref_diag("dangling-ref", f"{where} refers to {v!r}, which is no record, "
+                                   f"fixed body or logo; it must refer to {_targets_words(fld, vocab)}", ref, help)
+        return referrers
+
+    def _ref_diag(self, code, message, ref: _Ref, help=None):
+        self.diags.append(Diagnostic(code, message, ref.location, ref.source, help))
+
+
+def _join(display: str, rel: str) -> str:
+    return display + rel if display.endswith("/") else f"{display}/{rel}"
+
+
+def _constant(fld: Field, text: str):
+    if fld.type == "year" and text.isdigit():
+        return int(text)
+    return (text,) if fld.is_list else text
+
+
+def _type_words(fld: Field, plural=False) -> str:
+    t = fld.type
+    words = {
+        "id": ("an id", "ids"),
+        "text": ("text", "texts"),
+        "date": ("a date (YYYY-MM-DD)", "dates (YYYY-MM-DD)"),
+        "year": ("a year", "years"),
+        "boolean": ("true or false", "true or false values"),
+        "enum": ("one of " + ", ".join(fld.values), "values among " + ", ".join(fld.values)),
+        "ref": ("a reference (an id)", "references (ids)"),
+    }.get(t, (t, t))
+    return words[1] if plural else words[0]
+
+
+def _targets_words(fld: Field, vocab: Vocabulary) -> str:
+    parts = []
+    for t in fld.targets:
+        if t == "any":
+            parts.append("any record or fixed body")
+        elif t == "body":
+            parts.append("a fixed body (" + ", ".join(vocab.bodies) + ")")
+        elif t == "logo":
+            parts.append("a logo (" + ", ".join(vocab.logos) + ")")
+        elif t in vocab.kinds:
+            parts.append(_article(vocab.kinds[t].singular))
+        elif t in vocab.bodies:
+            parts.append(f"the body {t}")
+        elif t in vocab.logos:
+            parts.append(f"the logo {t}")
+        else:
+            parts.append(t)
+    if len(parts) <= 1:
+        return "".join(parts) or "nothing"
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _candidates(fld: Field, vocab: Vocabulary, records: dict):
+    targets = set(fld.targets)
+    out = set()
+    if "any" in targets:
+        out.update(records)
+        out.update(vocab.bodies)
+    else:
+        out.update(i for i, r in records.items() if r.kind in targets)
+        if "body" in targets:
+            out.update(vocab.bodies)
+        if "logo" in targets:
+            out.update(vocab.logos)
+        out.update(t for t in targets if t in vocab.bodies or t in vocab.logos)
+    return out
+
+
+# ====================================================================== the entry points
+
+
+def load_registry(path: str, vocab: Vocabulary, *, display: str | None = None,
+                  add_files: Sequence[str] = (), remove_ids: Sequence[str] = ()) -> Registry:
+    """Read and validate the registry folder at `path` (and a what-if proposal).
+
+    `display` is the path shown in diagnostics and locations (default: `path`
+    as given). `add_files` are proposal files whose records are added after
+    the ids in `remove_ids` are left out; references are checked on the
+    result. Raises InputError with every diagnostic.
+    """
+    shown = (display if display is not None else path).replace("\\", "/")
+    if len(shown) > 1:
+        shown = shown.rstrip("/") or "/"
+    ld = _Loader(vocab)
+    base = ld.read_folder(path, shown)
+    base_complete = ld.complete
+    proposal = []
+    for a in add_files:
+        a_shown = a.replace("\\", "/")
+        p = Path(a)
+        if not p.is_file():
+            ld.err("proposal-not-found", f"proposal file {a_shown} " +
+                   ("is not a file" if p.exists() else "does not exist"))
+            ld.complete = False
+            continue
+        proposal.extend(ld.read_file(p, a_shown))
+
+    records: dict[str, Record] = {}
+    kept: dict[str, _Read] = {}
+    for r in base:
+        rec = r.record
+        if rec.id in records:
+            _dup(ld, vocab, r, records[rec.id])
+            continue
+        records[rec.id] = rec
+        kept[rec.id] = r
+    from_registry = set(records)
+    removed: dict[str, Record] = {}
+    for rid in dict.fromkeys(remove_ids):
+        if rid in records:
+            removed[rid] = records.pop(rid)
+            del kept[rid]
+        elif rid in vocab.bodies or rid in vocab.logos:
+            owner = "fixed body" if rid in vocab.bodies else "logo"
+            ld.err("unknown-id", f"cannot remove {rid!r}: it is a {owner}, not a record")
+        elif base_complete:
+            ld.err("unknown-id", f"cannot remove {rid!r}: the registry has no record with that id",
+                   help=ld.suggest(rid, records, 0.8))
+    for r in proposal:
+        rec = r.record
+        if rec.id in records:
+            _dup(ld, vocab, r, records[rec.id], what_if=rec.id in from_registry and rec.id not in removed)
+            continue
+        records[rec.id] = rec
+        kept[rec.id] = r
+
+    reads = [kept[i] for i in records]
+    referrers = ld.check_refs(reads, records, removed)
+    for rid, refs in referrers.items():
+        who = "; ".join(f"{what} (field {ref.field!r}, {ref.location.path}:{ref.location.line})" for what, ref in refs)
+        ld.err("referenced-record", f"cannot remove {rid!r}: still referred to by {who}",
+               help="remove or change the referring records too, or replace the record (--add a file with the same id)")
+    if ld.diags:
+        raise InputError(ld.diags)
+    return Registry(shown, records)
+
+
+def _dup(ld: _Loader, vocab: Vocabulary, r: _Read, first: Record, what_if=False):
+    rec = r.record
+    fk = vocab.kinds[first.kind].singular
+    id_loc = rec.field_locations.get("id", rec.location)
+    line = r.file.src(id_loc.line)
+    if what_if:
+        ld.diags.append(Diagnostic(
+            "duplicate-id", f"the registry already has a record with id {rec.id!r} (the {fk} at {first.location})",
+            rec.location, line, f"to replace it, also remove it (--remove {rec.id})"))
+    else:
+        ld.diags.append(Diagnostic(
+            "duplicate-id", f"id {rec.id!r} is already taken by the {fk} at {first.location}",
+            rec.location, line, "ids are unique across the whole registry"))
+
+
+def facts(reg: Registry, vocab: Vocabulary) -> tuple[dict[str, list[tuple]], dict[tuple, Location]]:
+    """The registry as relations for the engines, and where each row is written.
+
+    Relations: `kind.rel()` with rows (id,) and `kind.field_rel(f)` with rows
+    (id, value), one per list item; every declared relation is present, maybe
+    empty. Rows follow the registry's order, then the kind's field order, then
+    list order; a repeated row is given once. Locations: the record's line for
+    its kind row and for defaulted fields, the key's line for written fields.
+    """
+    rels: dict[str, list[tuple]] = {}
+    for k in vocab.kinds.values():
+        rels[k.rel()] = []
+        for fname in k.fields:
+            if fname != "id":
+                rels[k.field_rel(fname)] = []
+    locs: dict[tuple, Location] = {}
+
+    def add(rel, row, loc):
+        if (rel, row) not in locs:
+            locs[(rel, row)] = loc
+            rels.setdefault(rel, []).append(row)
+
+    for rec in reg.records.values():
+        kind = vocab.kinds[rec.kind]
+        add(kind.rel(), (rec.id,), rec.location)
+        for fname, v in rec.values.items():
+            if fname == "id":
+                continue
+            loc = rec.field_locations.get(fname, rec.location)
+            for item in (v if isinstance(v, tuple) else (v,)):
+                add(kind.field_rel(fname), (rec.id, item), loc)
+    return rels, locs
