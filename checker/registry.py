@@ -315,11 +315,11 @@ class _Loader:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         problem = getattr(e, "problem", None) or str(e)
         context = getattr(e, "context", None)
-        msg = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-        if mark is not None:
-            self.err("yaml-syntax", msg, f, Location(f.shown, mark.line + 1, mark.column + 1))
-        else:
-            self.err("yaml-syntax", msg, f, Location(f.shown, 1))
+        code, msg = "yaml-syntax", f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+        if "nesting depth" in problem:  # libyaml's own limit (1000), met before ours while scanning ahead
+            code, msg = "too-deep", f"nesting deeper than {MAX_DEPTH} levels"
+        where = Location(f.shown, mark.line + 1, mark.column + 1) if mark is not None else Location(f.shown, 1)
+        self.err(code, msg, f, where)
 
     # ------------------------------------------------------------ the tree
     def _read_root(self, root, f: _File) -> list[_Read]:
@@ -404,7 +404,7 @@ class _Loader:
         bad = set()
         for name, (key, value) in present.items():
             if name not in kind.fields:
-                self.err("unknown-field", f"{kind.name} have no field {name!r} ({what})", f, key,
+                self.err("unknown-field", f"unknown field {name!r} in {what}", f, key,
                          self.suggest(name, kind.fields) or "fields: " + ", ".join(kind.fields))
         for fname, fld in kind.fields.items():
             if fname == "id" or fname not in present:
@@ -495,7 +495,7 @@ class _Loader:
             try:
                 dt.date.fromisoformat(text)
             except ValueError as e:
-                self.err("bad-date", f"{name} must be a real date; {text} is not one ({e})", f, node)
+                self.err("bad-date", f"{name} must be a real date; {text} is not a real date ({e})", f, node)
                 return False, None
             return True, text
         if t == "year":
@@ -553,7 +553,7 @@ class _Loader:
                     help = None
                     if self.suggestions < _MAX_SUGGESTIONS:
                         self.suggestions += 1
-                        help = self.suggest(v, _candidates(fld, vocab, records), 0.8)
+                        help = self.suggest(v, _candidates(fld, vocab, records), 0.6)
                     self._ref_diag("dangling-ref", f"{where} refers to {v!r}, which is no record, "
                                    f"fixed body or logo; it must refer to {_targets_words(fld, vocab)}", ref, help)
         return referrers
