@@ -328,7 +328,7 @@ class _Loader:
         if not isinstance(root, MappingNode):
             self.err("not-a-mapping", f"a registry file is a mapping from kinds of records to lists of records; "
                      f"this one holds {_shape(root)}", f, root,
-                     help="start with a kind, e.g. `" + next(iter(self.vocab.kinds), "people") + ":`")
+                     help="start with a kind, e.g. `" + next(iter(self.vocab.kinds), "KIND") + ":`")
             return []
         out = []
         seen = {}
@@ -399,7 +399,7 @@ class _Loader:
                      present["id"][1], help="choose another id")
             rid = None
         values = {"id": rid}
-        field_locs = {"id": Location(f.shown, line)}
+        field_locs = {"id": Location(f.shown, present["id"][0].start_mark.line + 1)} if rid else {}
         refs = []
         bad = set()
         for name, (key, value) in present.items():
@@ -696,16 +696,15 @@ def load_registry(path: str, vocab: Vocabulary, *, display: str | None = None,
 def _dup(ld: _Loader, vocab: Vocabulary, r: _Read, first: Record, what_if=False):
     rec = r.record
     fk = vocab.kinds[first.kind].singular
-    id_loc = rec.field_locations.get("id", rec.location)
-    line = r.file.src(id_loc.line)
+    loc = rec.field_locations.get("id", rec.location)
     if what_if:
         ld.diags.append(Diagnostic(
             "duplicate-id", f"the registry already has a record with id {rec.id!r} (the {fk} at {first.location})",
-            rec.location, line, f"to replace it, also remove it (--remove {rec.id})"))
+            loc, r.file.src(loc.line), f"to replace it, also remove it (--remove {rec.id})"))
     else:
         ld.diags.append(Diagnostic(
             "duplicate-id", f"id {rec.id!r} is already taken by the {fk} at {first.location}",
-            rec.location, line, "ids are unique across the whole registry"))
+            loc, r.file.src(loc.line), "ids are unique across the whole registry"))
 
 
 def facts(reg: Registry, vocab: Vocabulary) -> tuple[dict[str, list[tuple]], dict[tuple, Location]]:

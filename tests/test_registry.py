@@ -494,6 +494,18 @@ def test_duplicate_id_names_the_first(tmp_path):
     assert "'p-lee' is already taken by the person at reg/a.yaml:6" in d.message
 
 
+def test_id_need_not_be_the_first_key(tmp_path):
+    write(tmp_path, {"a.yaml": ORGS + "  - name: Kim\n    id: p-kim\n", "b.yaml": "people:\n  - name: K\n    id: p-kim\n"})
+    (d,) = diags(tmp_path)
+    assert (d.code, where(d), d.source_line) == ("duplicate-id", "reg/b.yaml:3", "    id: p-kim")
+    assert "already taken by the person at reg/a.yaml:8" in d.message
+    (tmp_path / "b.yaml").unlink()
+    kim = load(tmp_path).records["p-kim"]
+    assert kim.location == Location("reg/a.yaml", 8)
+    assert kim.field_locations == {"id": Location("reg/a.yaml", 9), "name": Location("reg/a.yaml", 8)}
+    assert list(kim.values) == ["id", "name"]  # the kind's declared order
+
+
 @pytest.mark.parametrize("rid, owner", [("secretariat", "fixed body"), ("u4ssc", "logo")])
 def test_reserved_id(tmp_path, rid, owner):
     write(tmp_path, {"a.yaml": ORGS + f"  - id: {rid}\n    name: X\n"})
