@@ -479,7 +479,8 @@ class Compiler:
         if isinstance(cond, A.Or):
             return A.Or(tuple(self._inline(c, stack, frames) for c in cond.items), cond.span)
         if isinstance(cond, A.Not):
-            return A.Not(self._inline(cond.item, stack, frames), cond.description, cond.span)
+            desc = cond.description or self._helper_text(cond.item)
+            return A.Not(self._inline(cond.item, stack, frames), desc, cond.span)
         if isinstance(cond, A.Atom) and cond.name in self.helpers and cond.name not in self.recursive:
             p = self.helpers[cond.name]
             if len(cond.args) != len(p.params):
@@ -586,7 +587,7 @@ class Compiler:
                 continue
             body.append(neg)
             who = "{" + owner.name + "}" if isinstance(owner, ir.V) else str(owner.value)
-            explain.append(Explain("absent", (f"{kind.singular} {who} has no {fname.replace('_', ' ')}", "", ()), frames))
+            explain.append(Explain("absent", (f"{fname.replace('_', ' ')} of {kind.singular} {who}", "", ()), frames))
         # negations, each alternative of each is its own Neg
         for lit, frames in negs:
             inner = self._inline(lit.item, set(), frames)
@@ -597,9 +598,21 @@ class Compiler:
                 params |= nparams
                 body.append(ir.Neg(tuple(nb)))
                 local = ir.literal_vars(ir.Neg(tuple(nb)))
-                desc = lit.description
+                desc = lit.description or self._helper_text(lit.item)
                 explain.append(Explain("absent", (desc, _describe(lit.item), tuple(sorted(local & bound))), frames))
         return body, bound, explain, params
+
+    def _helper_text(self, item):
+        """`not helper(...)` is explained by the helper's own sentence."""
+        if not isinstance(item, A.Atom) or item.name not in self.helpers:
+            return None
+        p = self.helpers[item.name]
+        if not p.template or len(p.params) != len(item.args):
+            return None
+        vals = {}
+        for (pv, _), a in zip(p.params, item.args):
+            vals[pv] = "{" + a.name + "}" if isinstance(a, A.Var) else _const_text(a)
+        return "evidence that " + re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: vals.get(m.group(1), m.group(0)), p.template)
 
     # ------------------------------------------------------------ rules
     def _compile_rules(self):
@@ -717,10 +730,22 @@ class Compiler:
         return out
 
     def _check_coverage(self):
+        from .coverage import parts_of
+
         ids = {c for c, _ in self.clauses}
+        cites = [(rd.attr("clause"), rd.id) for rd in self.rule_decls if rd.attr("clause")]
         for c, d in self.coverage.items():
             if ids and c not in ids:
                 self.err("unknown-clause", f"the ToR has no paragraph {c!r}", d.span, self.suggest(c, ids))
+            enc = [rid for cite, rid in cites if parts_of(c, cite)]
+            if enc:
+                self.err("coverage-conflict", f"clause {c!r} is encoded by rule {enc[0]}; it takes no coverage declaration",
+                         d.span)
+        missing = [c for c, _ in self.clauses
+                   if c not in self.coverage and not any(parts_of(c, cite) for cite, _ in cites)]
+        if missing and self.coverage and not any(d.code == "syntax" for d in self.diags):
+            self.err("uncovered-clause", "no status for paragraph(s) " + ", ".join(missing)
+                     + ": encode them with a rule or declare them `data` or `not computable`", None)
 
     def set_relation(self, values: tuple) -> str:
         if values not in self.set_rels:

@@ -121,7 +121,7 @@ class Evaluation:
                 container(e.frames).append({"holds": self._rel_text(e.lit, b), "because": []})
             elif e.kind == "absent":
                 desc, auto, _ = e.lit
-                text = render_template(desc, b) if desc else "no " + render_template(auto, b)
+                text = render_template(desc or auto, b)
                 container(e.frames).append({"absent": text})
         for name in alt.params:
             p = self.rulebook.params[name]

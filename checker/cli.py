@@ -1,0 +1,218 @@
+"""The `torcheck` command line (spec/cli.md).
+
+Commands are thin: each parses its options, makes one library call and hands
+the result to one renderer. Exit statuses are decided here: 0 nothing at or
+above --fail-on, 1 something, 2 an input could not be used (every problem on
+standard error, nothing checked).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .model import SEVERITY_RANK, Diagnostic, InputError
+
+FAIL_ON = ("error", "warning", "notice", "never")
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def default_rules_dir() -> str:
+    """The U4SSC rulebook shipped with the package."""
+    here = Path(__file__).resolve().parent
+    src = here.parent / "rules" / "u4ssc"
+    if src.is_dir() and (here.parent / "pyproject.toml").is_file():
+        return str(src)
+    from importlib import resources
+
+    return str(resources.files("checker.rulebooks").joinpath("u4ssc"))
+
+
+def display_path(p: str) -> str:
+    """A path as the user gave it, with `/` separators and no trailing slash."""
+    s = p.replace("\\", "/")
+    return s.rstrip("/") or s
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def parse_as_of(ctx, param, value):
+    if value is None:
+        return today()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD")
+
+
+def fail(diags) -> None:
+    """Print every diagnostic on standard error and exit 2."""
+    for d in sorted(diags, key=Diagnostic.sort_key):
+        click.echo(d.render(), err=True)
+    n = len(diags)
+    click.echo(f"torcheck: {n} problem{'s' if n != 1 else ''}; nothing was checked", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def write_output(text: str, out: str | None) -> None:
+    """Standard output, or FILE written atomically (a partial report never replaces a good one)."""
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(out)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", dir=folder)
+    except OSError as e:
+        fail([Diagnostic("output", f"cannot write {out}: {e.strerror}")])
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def exit_status(violations, fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    floor = SEVERITY_RANK[fail_on]
+    return EXIT_VIOLATIONS if any(SEVERITY_RANK[v.severity] >= floor for v in violations) else EXIT_OK
+
+
+def use_color(out) -> bool:
+    return out is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=()):
+    """Compile the rulebook and read the registry; exit 2 on any problem of either."""
+    from .compile import compile_rulebook
+    from .registry import load_registry
+
+    rules_dir = rules or default_rules_dir()
+    shown_rules = display_path(rules or rules_dir)
+    try:
+        rb = compile_rulebook(rules_dir, shown_rules)
+    except InputError as e:
+        fail(e.diagnostics)
+    try:
+        reg = load_registry(registry, rb.vocabulary, display=display_path(registry),
+                            add_files=tuple(add_files), remove_ids=tuple(remove_ids))
+    except InputError as e:
+        fail(e.diagnostics)
+    return rb, reg
+
+
+def read_baseline(path: str):
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {(v["rule"], v["record"], v["message"]) for v in data["violations"]}
+    except FileNotFoundError:
+        fail([Diagnostic("baseline", f"baseline file {path} does not exist")])
+    except (ValueError, KeyError, TypeError):
+        fail([Diagnostic("baseline", f"{path} is not a JSON report of torcheck check --format json")])
+
+
+# ---------------------------------------------------------------- the commands
+
+rules_option = click.option("--rules", "rules", metavar="DIR", help="Rulebook folder (default: the U4SSC rulebook).")
+as_of_option = click.option("--as-of", "as_of", metavar="YYYY-MM-DD", callback=parse_as_of,
+                            help="The day the check is made for (default: today).")
+fail_on_option = click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+                              help="Lowest severity that makes the exit status 1.")
+engine_option = click.option("--engine", type=click.Choice(("pydatalog", "sqlite", "auto")), default="auto",
+                             show_default=True, help="Evaluation engine (auto: pyDatalog, SQLite for large registries).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="torcheck")
+def main():
+    """torcheck: rules-as-code for the U4SSC Terms of Reference."""
+
+
+@main.command()
+@click.argument("registry")
+@rules_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "sarif", "junit", "markdown", "html")),
+              default="text", show_default=True)
+@fail_on_option
+@click.option("--baseline", metavar="FILE", help="A JSON report of an earlier run: report only violations not in it.")
+@click.option("-o", "--output", "out", metavar="FILE", help="Write the report to FILE instead of standard output.")
+@engine_option
+def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine):
+    """Check REGISTRY (a folder of YAML files) against the rulebook."""
+    from .evaluate import evaluate
+    from .render import render
+
+    known = read_baseline(baseline) if baseline else None
+    rb, reg = load_inputs(registry, rules)
+    ev = evaluate(rb, reg, as_of, choose_engine(engine, reg))
+    vs = ev.violations()
+    if known is not None:
+        vs = [v for v in vs if v.key() not in known]
+    report = ev.report(vs)
+    write_output(render(report, fmt, color=use_color(out) and fmt == "text"), out)
+    sys.exit(exit_status(vs, fail_on))
+
+
+def choose_engine(engine: str, reg) -> str:
+    """`auto` keeps pyDatalog, the engine the design names, up to the measured crossover."""
+    if engine != "auto":
+        return engine
+    try:
+        from .engines import sqlite  # noqa: F401
+    except ImportError:
+        return "pydatalog"
+    return "pydatalog" if len(reg.records) <= AUTO_CROSSOVER else "sqlite"
+
+
+# registries with more records than this go to SQLite under --engine auto
+# (measured with bench/: see README, "Performance")
+AUTO_CROSSOVER = 2000
+
+
+@main.command()
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def coverage(rules, fmt):
+    """Every paragraph of the ToR with its status: encoded, data or not computable."""
+    from .compile import compile_rulebook
+    from .coverage import coverage as cov, render_json, render_text
+
+    try:
+        rb = compile_rulebook(rules or default_rules_dir(), display_path(rules or default_rules_dir()))
+    except InputError as e:
+        fail(e.diagnostics)
+    entries = cov(rb)
+    write_output(render_json(entries) if fmt == "json" else render_text(rb, entries), None)
+
+
+# Commands that live in modules of their own register themselves here.
+for _mod in ("explain", "whatif", "query", "upcoming", "docs", "testcmd", "lint", "fmt"):
+    try:
+        _m = importlib.import_module(f"checker.commands.{_mod}")
+    except ModuleNotFoundError as _e:
+        if _e.name != f"checker.commands.{_mod}":
+            raise
+        continue
+    main.add_command(_m.command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

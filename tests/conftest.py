@@ -1,0 +1,28 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules" / "u4ssc"
+FACTS = ROOT / "facts" / "u4ssc"
+
+
+@pytest.fixture(scope="session")
+def rulebook():
+    from checker.compile import compile_rulebook
+
+    return compile_rulebook(str(RULES), "rules/u4ssc")
+
+
+def torcheck(*args, cwd=None, env=None, input=None):
+    """Run the installed CLI as a user would, in a fresh process."""
+    import subprocess
+
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    if env:
+        e.update(env)
+    return subprocess.run([sys.executable, "-m", "checker.cli", *args], cwd=cwd or ROOT, env=e,
+                          capture_output=True, text=True, input=input, timeout=300)
