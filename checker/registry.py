@@ -35,7 +35,7 @@ Diagnostic codes (stable; tests and users refer to them):
                        or more than one document in a file
   yaml-alias           an anchor (&a) or alias (*a)
   yaml-tag             an explicit tag (!!str, !!python/object/apply:..., !custom)
-  too-deep             nesting deeper than 50 levels
+  too-deep             nesting deeper than 50 levels (or libyaml's own limit, met while scanning ahead)
   duplicate-key        a key written twice in one mapping
   not-a-mapping        a file that is not a mapping of kinds, or a record that is not a mapping
   not-a-list           a kind whose value is not a list of records
