@@ -252,6 +252,17 @@ class RuleDecl:
 
 
 @dataclass(frozen=True)
+class DeadlineDecl:
+    id: str
+    attrs: tuple  # (key, value, span)
+    cond: object
+    span: Span = _span()
+
+    attr = RuleDecl.attr
+    attr_span = RuleDecl.attr_span
+
+
+@dataclass(frozen=True)
 class ClauseDecl:
     clause: str
     status: str  # not_computable | data

@@ -129,6 +129,20 @@ class CompiledRule:
 
 
 @dataclass
+class CompiledDeadline:
+    """What falls due: rows of `alternatives` bind `due_var` to the last compliant day."""
+
+    id: str
+    rule: str  # the rule it anticipates
+    record_var: str
+    due_var: str
+    message: str
+    summary: str
+    alternatives: list
+    location: object = None
+
+
+@dataclass
 class Rulebook:
     name: str
     path: str
@@ -140,6 +154,7 @@ class Rulebook:
     coverage: dict  # clause id -> A.ClauseDecl
     helpers: dict  # name -> A.PredDecl
     files: dict  # path -> text
+    deadlines: list = field(default_factory=list)  # CompiledDeadline
 
     def clause_order(self):
         return {c: i for i, (c, _) in enumerate(self.clauses)}
@@ -252,6 +267,7 @@ class Compiler:
         self._classify_helpers()
         self._compile_recursive_helpers()
         rules = self._compile_rules()
+        deadlines = self._compile_deadlines(rules)
         self._check_coverage()
         return Rulebook(
             name=self.dir.resolve().name,
@@ -264,6 +280,7 @@ class Compiler:
             coverage=self.coverage,
             helpers=self.helpers,
             files=self.files,
+            deadlines=deadlines,
         )
 
     # ------------------------------------------------------------ the ToR
@@ -287,6 +304,7 @@ class Compiler:
         self.params: dict[str, A.ParamDecl] = {}
         self.helpers: dict[str, A.PredDecl] = {}
         self.rule_decls: list[A.RuleDecl] = []
+        self.deadline_decls: list[A.DeadlineDecl] = []
         self.coverage: dict[str, A.ClauseDecl] = {}
         seen_names: dict[str, A.Span] = {}
 
@@ -324,6 +342,8 @@ class Compiler:
                     self.helpers[it.name] = it
             elif isinstance(it, A.RuleDecl):
                 self.rule_decls.append(it)
+            elif isinstance(it, A.DeadlineDecl):
+                self.deadline_decls.append(it)
             elif isinstance(it, A.ClauseDecl):
                 if it.clause in self.coverage:
                     self.err("duplicate-declaration", f"clause {it.clause!r} already has a coverage status", it.span)
@@ -655,6 +675,44 @@ class Compiler:
                 alts.append(Alternative(head, head_vars, explain, tuple(sorted(params))))
             rules.append(CompiledRule(info, record_var, sev, message, alts, order))
         return rules
+
+    def _compile_deadlines(self, rules):
+        out, seen = [], {}
+        rule_ids = {r.info.id for r in rules}
+        for d in self.deadline_decls:
+            if d.id in seen:
+                self.err("duplicate-rule", f"deadline {d.id!r} is already defined", d.span)
+                continue
+            seen[d.id] = d.span
+            ok = True
+            for key in ("anticipates", "record", "due", "message"):
+                if d.attr(key) is None:
+                    self.err("missing-attribute", f"deadline {d.id!r} needs `{key}`", d.span)
+                    ok = False
+            if not ok:
+                continue
+            if d.attr("anticipates") not in rule_ids:
+                self.err("unknown-rule", f"deadline {d.id!r} anticipates {d.attr('anticipates')!r}, which is not a rule",
+                         d.attr_span("anticipates"), self.suggest(d.attr("anticipates"), rule_ids))
+            alts = []
+            for i, conj in enumerate(self._dnf(self._inline(d.cond, set(), ()), ())):
+                body, bound, explain, params = self._lower_conj(conj, set(), {})
+                if body is None:
+                    continue
+                needed = [d.attr("record"), d.attr("due")] + _placeholders(d.attr("message"))
+                missing = [v for v in needed if v not in bound]
+                if missing:
+                    self.err("unbound-variable", f"variable {', '.join(missing)} is not bound by a positive condition",
+                             d.span)
+                    continue
+                head_vars = tuple(sorted(bound))
+                head = f"deadline:{d.id}:{i}"
+                self.program.add_relation(head, len(head_vars))
+                self.program.rules.append(ir.Rule(head, tuple(ir.V(v) for v in head_vars), tuple(body)))
+                alts.append(Alternative(head, head_vars, explain, tuple(sorted(params))))
+            out.append(CompiledDeadline(d.id, d.attr("anticipates"), d.attr("record"), d.attr("due"),
+                                        d.attr("message"), d.attr("summary") or "", alts, _loc(d.span)))
+        return out
 
     def _rule_meta(self, rd: A.RuleDecl, clause_ids, texts):
         ok = True

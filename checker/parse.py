@@ -264,6 +264,10 @@ class _Builder(Transformer):
         return A.RuleDecl(rid, attrs, items[-1], self._span(meta))
 
     @v_args(meta=True)
+    def deadline_decl(self, meta, items):
+        return A.DeadlineDecl(str(items[0]), tuple(items[1:-1]), items[-1], self._span(meta))
+
+    @v_args(meta=True)
     def clause_decl(self, meta, items):
         return A.ClauseDecl(items[0][0], items[1], items[2][0], self._span(meta))
 
@@ -287,7 +291,7 @@ def _make_attr(key):
     return f
 
 
-for _k in ("clause", "modality", "severity", "quote", "summary", "note", "record", "message"):
+for _k in ("clause", "modality", "severity", "quote", "summary", "note", "record", "message", "anticipates", "due"):
     setattr(_Builder, "attr_" + _k, _make_attr(_k))
 
 
