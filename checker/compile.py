@@ -287,7 +287,11 @@ class Compiler:
     def _load_clauses(self):
         tor = self.dir / "tor.yaml"
         if tor.is_file():
-            data = yaml.safe_load(tor.read_text(encoding="utf-8")) or {}
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(tor.read_text(encoding="utf-8"))
+            try:
+                data = loader.get_single_data() or {}
+            finally:
+                loader.dispose()
             return [(str(c["id"]), str(c.get("text", ""))) for c in data.get("clauses", [])]
         tsv = self.dir / "clauses.tsv"
         if tsv.is_file():
