@@ -8,8 +8,9 @@ explanation is the same whatever engine produced the rows.
 from __future__ import annotations
 
 import json
+import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import dates, ir
 from .compile import AS_OF_REL, BUILTIN_RELATIONS, Rulebook
@@ -44,6 +45,7 @@ class Evaluation:
     facts: dict
     provenance: dict
     engine: object
+    _rows: dict = field(default_factory=dict, repr=False, compare=False)  # relation -> rows, for proofs
 
     def report(self, violations=None) -> Report:
         vs = self.violations() if violations is None else violations
@@ -118,37 +120,47 @@ class Evaluation:
                 if node is not None:
                     container(e.frames).append(node)
             elif e.kind == "rel":
-                container(e.frames).append({"holds": self._rel_text(e.lit, b), "because": []})
+                vals = tuple(_val(a, b) for a in e.lit.args)
+                container(e.frames).append({"holds": self._rel_text(e.lit, b),
+                                            "because": self._proof(e.lit.rel, vals)})
             elif e.kind == "absent":
                 desc, auto, _ = e.lit
                 text = render_template(desc or auto, b)
-                container(e.frames).append({"absent": text})
+                container(e.frames).append({"absent": self._as_of_words(text)})
         for name in alt.params:
             p = self.rulebook.params[name]
             root.append({"param": name, "value": p.text})
         return _dedupe(root)
 
-    def _fact_node(self, lit: ir.Pos, b, mentioned):
-        row = tuple(_val(a, b) for a in lit.args)
+    def _fact_node(self, lit: ir.Pos, b, mentioned, row=None):
+        row = tuple(_val(a, b) for a in lit.args) if row is None else row
         src = self.provenance.get((lit.rel, row))
         vocab = self.rulebook.vocabulary
         if len(row) == 1:
             if row[0] in mentioned:
                 return None
-            text = f"{lit.rel} {row[0]}"
+            text = f"{lit.rel} {row[0]} is in the registry"
         else:
             kind_name, _, fname = lit.rel.partition(".")
             kind = vocab.by_singular(kind_name)
             f = kind.fields.get(fname) if kind else None
             phrase = (f.phrase if f is not None and f.phrase else "has " + fname.replace("_", " "))
             text = f"{kind_name} {row[0]} {phrase} {row[1]}"
+            rec = self.registry.records.get(row[0])
+            if f is not None and f.default is not None and rec is not None and fname not in rec.field_locations:
+                # not written in the file: say so, and point at the field the value comes from
+                if kind is not None and f.default in kind.fields:
+                    text += f" ({fname} not given: taken from {f.default})"
+                    src = rec.field_locations.get(f.default, src)
+                else:
+                    text += f" ({fname} not given: {f.default} by default)"
         node = {"fact": text}
         if src is not None:
             node["source"] = str(src)
         return node
 
-    def _rel_text(self, lit: ir.Pos, b):
-        vals = [_val(a, b) for a in lit.args]
+    def _rel_text(self, lit: ir.Pos, b, vals=None):
+        vals = [_val(a, b) for a in lit.args] if vals is None else list(vals)
         if lit.rel == "quarter":
             return f"{vals[0]} runs from {vals[1]} to {dates.sub_days(vals[2], 1)}"
         if lit.rel == "calendar_year":
@@ -158,6 +170,186 @@ class Evaluation:
         if p is not None and p.template:
             return render_template(p.template, {v: val for (v, _), val in zip(p.params, vals)})
         return f"{name}(" + ", ".join(str(v) for v in vals) + ")"
+
+    def _as_of_words(self, text: str) -> str:
+        """A description that names the as-of date by keyword gets the date itself."""
+        return re.sub(r"\bas_of\b", f"{self.as_of} (the as-of date)", text)
+
+    # ---- proofs of recursive helpers
+    #
+    # A recursive helper is not expanded in place; the engine only says that a
+    # conclusion holds. Its grounds are found here, engine-neutrally, by
+    # solving the helper's rules top-down against the facts (and the engine's
+    # answers for recursive relations): the first proof in the rules' order
+    # that does not rest on itself, its facts listed, a step through the same
+    # helper spliced in, so a merged period lists every record that makes it up.
+
+    _PROOF_BUDGET = 20000  # solver steps per conclusion; beyond it the conclusion stands alone
+
+    def _proof(self, rel: str, vals: tuple) -> list:
+        if not rel.startswith("pred:") or rel not in self.rulebook.program.relations:
+            return []
+        budget = [self._PROOF_BUDGET]
+        nodes = self._prove(rel, tuple(vals), (), budget)
+        return _dedupe(nodes or [])
+
+    def _prove(self, rel, goal, stack, budget):
+        """Nodes of the first proof of rel(goal) that avoids the goals on `stack`, or None."""
+        stack = stack + ((rel, goal),)
+        for rule in self.rulebook.program.rules:
+            if rule.head != rel:
+                continue
+            b = _unify(rule.args, goal, {})
+            if b is None:
+                continue
+            for sol in self._solve(rule.body, b, budget):
+                nodes = self._proof_nodes(rel, rule.body, sol, stack, budget)
+                if nodes is not None:
+                    return nodes
+                if budget[0] <= 0:
+                    return None
+        return None
+
+    def _proof_nodes(self, rel, body, b, stack, budget):
+        mentioned = {_val(l.args[0], b) for l in body
+                     if isinstance(l, ir.Pos) and len(l.args) == 2 and "." in l.rel}
+        out = []
+        for lit in body:
+            if isinstance(lit, ir.Pos):
+                row = tuple(_val(a, b) for a in lit.args)
+                if lit.rel.startswith("pred:"):
+                    if (lit.rel, row) in stack:
+                        return None
+                    sub = self._prove(lit.rel, row, stack, budget)
+                    if sub is None:
+                        return None
+                    if lit.rel == rel:
+                        out.extend(sub)  # a step of the same helper: its grounds join these
+                    else:
+                        out.append({"holds": self._rel_text(lit, b, row), "because": sub})
+                elif lit.rel in BUILTIN_RELATIONS:
+                    out.append({"holds": self._rel_text(lit, b, row), "because": []})
+                elif self._is_registry_rel(lit.rel):
+                    node = self._fact_node(lit, b, mentioned, row)
+                    if node is not None:
+                        out.append(node)
+            elif isinstance(lit, ir.Neg):
+                out.append({"absent": self._neg_text(lit, b)})
+        return out
+
+    def _is_registry_rel(self, rel: str) -> bool:
+        """A relation filled from the registry: a kind (`centre`) or a field (`centre.partner`)."""
+        return self.rulebook.vocabulary.by_singular(rel.partition(".")[0]) is not None
+
+    def _neg_text(self, neg: ir.Neg, b) -> str:
+        """What a negated conjunction of a recursive helper looked for, in words."""
+        vocab = self.rulebook.vocabulary
+        parts = []
+        for lit in neg.body:
+            if not isinstance(lit, ir.Pos):
+                continue
+            kind_name, _, fname = lit.rel.partition(".")
+            kind = vocab.by_singular(kind_name)
+            args = [_val(a, b) for a in lit.args]
+            if kind is not None and fname and args and args[0] is not None:
+                if len(args) > 1 and args[1] is not None:
+                    f = kind.fields.get(fname)
+                    phrase = f.phrase if f is not None and f.phrase else "has " + fname.replace("_", " ")
+                    parts.append(f"{kind_name} {args[0]} {phrase} {args[1]}")
+                else:
+                    parts.append(f"{fname.replace('_', ' ')} of {kind_name} {args[0]}")
+            elif kind is not None and not fname:
+                continue
+            else:
+                parts.append(self._rel_text(lit, b, args).replace("None", "any"))
+        return ", ".join(parts) or "a matching record"
+
+    def _rows_of(self, rel, args, b):
+        """The rows of rel that agree with the bound arguments, in their stored order (indexed)."""
+        bound = tuple(i for i, a in enumerate(args)
+                      if isinstance(a, ir.K) or (isinstance(a, ir.V) and a.name in b))
+        index = self._rows.get((rel, bound))
+        if index is None:
+            rows = self._rows.get(rel)
+            if rows is None:
+                if rel in self.facts:
+                    rows = list(self.facts[rel])
+                elif rel in self.rulebook.program.static_facts:
+                    rows = list(self.rulebook.program.static_facts[rel])
+                else:
+                    rows = list(self.engine.query(rel))
+                self._rows[rel] = rows
+            index = {}
+            for row in rows:
+                index.setdefault(tuple(row[i] for i in bound), []).append(row)
+            self._rows[(rel, bound)] = index
+        return index.get(tuple(_eval(args[i], b) for i in bound), ())
+
+    def _solve(self, body, b, budget):
+        """Every binding that satisfies an ordered body, extending b (rows in their stored order)."""
+        budget[0] -= 1
+        if budget[0] <= 0:
+            return
+        if not body:
+            yield b
+            return
+        lit, rest = body[0], body[1:]
+        if isinstance(lit, ir.Pos):
+            for row in self._rows_of(lit.rel, lit.args, b):
+                b2 = _unify(lit.args, row, b)
+                if b2 is not None:
+                    yield from self._solve(rest, b2, budget)
+        elif isinstance(lit, ir.Let):
+            v = _eval(lit.expr, b)
+            if lit.var.name in b and b[lit.var.name] != v:
+                return
+            yield from self._solve(rest, {**b, lit.var.name: v}, budget)
+        elif isinstance(lit, ir.Cmp):
+            if _compare(lit.op, _eval(lit.left, b), _eval(lit.right, b)):
+                yield from self._solve(rest, b, budget)
+        elif isinstance(lit, ir.Neg):
+            if next(iter(self._solve(lit.body, b, budget)), None) is None:
+                yield from self._solve(rest, b, budget)
+
+
+def _unify(args, row, b):
+    if len(args) != len(row):
+        return None
+    out = dict(b)
+    for a, v in zip(args, row):
+        if isinstance(a, ir.V):
+            if a.name in out:
+                if out[a.name] != v:
+                    return None
+            else:
+                out[a.name] = v
+        elif isinstance(a, ir.K):
+            if a.value != v:
+                return None
+        else:
+            return None
+    return out
+
+
+def _eval(t, b):
+    if isinstance(t, ir.V):
+        return b[t.name]
+    if isinstance(t, ir.K):
+        return t.value
+    if isinstance(t, ir.Fn):
+        return dates.FUNCTIONS[t.name](*(_eval(a, b) for a in t.args))
+    raise TypeError(t)
+
+
+_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+            ">": operator.gt, ">=": operator.ge}
+
+
+def _compare(op, x, y):
+    try:
+        return _COMPARE[op](x, y)
+    except TypeError:  # a date against a number: never true, as in the engines
+        return False
 
 
 def _val(t, b):
