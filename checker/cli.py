@@ -203,8 +203,12 @@ def coverage(rules, fmt):
     write_output(render_json(entries) if fmt == "json" else render_text(rb, entries), None)
 
 
-# Commands that live in modules of their own register themselves here.
+# Commands that live in modules of their own register themselves here. They import
+# their helpers from checker.cli; run as `python -m checker.cli`, this file is
+# __main__, so the commands are registered on (and run from) checker.cli itself.
 for _mod in ("explain", "whatif", "query", "upcoming", "docs", "testcmd", "lint", "fmt"):
+    if __name__ == "__main__":
+        break
     try:
         _m = importlib.import_module(f"checker.commands.{_mod}")
     except ModuleNotFoundError as _e:
@@ -215,4 +219,6 @@ for _mod in ("explain", "whatif", "query", "upcoming", "docs", "testcmd", "lint"
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from checker.cli import main as _main
+
+    _main()
