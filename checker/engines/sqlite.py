@@ -1,0 +1,321 @@
+"""The SQLite engine: the program evaluated set-at-a-time in an in-memory database.
+
+Every relation is a table `t<N>` (N its index in the sorted relation names;
+no name of a relation, which may come from a rulebook, ever becomes SQL),
+with one untyped column per argument, so values keep their Python type
+(integers stay integers, ISO dates and ids stay text, and the two never
+compare equal) and the table holds a set: all its columns are its primary
+key. Relations that rules read get an index on each further column too.
+
+The derived relations are computed stratum by stratum (checker.engines.checks
+orders them and refuses a program with negation through recursion): a
+non-recursive rule is one `INSERT ... SELECT`; a recursive stratum is
+iterated semi-naively (each round joins one recursive atom with the rows new
+in the previous round) until no rule adds a row. Bodies become joins:
+
+- a positive atom is a table in FROM, its constants and repeated variables
+  conditions in WHERE;
+- a negated conjunction is a correlated `NOT EXISTS (SELECT 1 ...)` sharing
+  the variables bound before it;
+- a comparison is a SQL comparison; an assignment (Let) names an expression
+  that is substituted wherever its variable is used;
+- a call of one of checker.dates.FUNCTIONS is a user function registered
+  with create_function(deterministic=True) under a generated name. A call
+  that fails (a date past year 9999) gives NULL, which no comparison or
+  join accepts, so the row is dropped (pyDatalog, in the same case, carries
+  the Python exception object along as a value).
+
+Every constant, from a rule or a registry, is a bound parameter.
+
+`load` and `retract` change facts; the derived relations are recomputed in
+full before the next query.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+from .. import ir
+from ..dates import FUNCTIONS
+from . import sort_rows
+from .checks import check, stratify
+
+_OPS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _safe(fn):
+    """A dates function as SQLite calls it: NULL in, NULL out; a failure is NULL."""
+
+    def call(*args):
+        if any(a is None for a in args):
+            return None
+        try:
+            v = fn(*args)
+        except Exception:  # noqa: BLE001 - any failure of a rule's arithmetic drops the row
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
+            return None
+        if isinstance(v, int) and not _INT64[0] <= v <= _INT64[1]:
+            return None
+        return v
+
+    return call
+
+
+class _Query:
+    """One SQL statement under construction: aliases, conditions, named parameters."""
+
+    def __init__(self, params: dict, counter: list):
+        self.params = params  # shared by the statement and its subqueries
+        self.counter = counter  # [next alias number]
+        self.tables: list[str] = []
+        self.where: list[str] = []
+
+    def const(self, value) -> str:
+        name = f"k{len(self.params)}"
+        self.params[name] = value
+        return ":" + name
+
+    def alias(self) -> str:
+        self.counter[0] += 1
+        return f"a{self.counter[0]}"
+
+
+class _Compiled:
+    """A program translated once: its strata, its statements, and an empty database to copy."""
+
+    def __init__(self, program: ir.Program):
+        check(program)
+        self.program = program
+        self.shape = _shape(program)
+        self.strata = stratify(program)
+        self.table = {rel: f"t{i}" for i, rel in enumerate(sorted(program.relations))}
+        self.fn = {name: f"f{i}" for i, name in enumerate(sorted(FUNCTIONS))}
+        self.derived = sorted({r.head for r in program.rules})
+        self.delta: dict[str, str] = {}
+        self.new: dict[str, str] = {}
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        read = {rel for rule in program.rules for rel, _ in ir.relations_used(rule.body)}
+        for rel, arity in sorted(program.relations.items()):
+            _create(db, self.table[rel], arity, indexed=rel in read)
+        for st in self.strata:
+            if st.recursive:
+                for rel in st.relations:
+                    arity = program.relations[rel]
+                    self.delta[rel] = self.table[rel] + "_d"
+                    self.new[rel] = self.table[rel] + "_n"
+                    _create(db, self.delta[rel], arity, indexed=True)
+                    _create(db, self.new[rel], arity, indexed=False)
+        self.plan = [self._compile_stratum(st) for st in self.strata]
+        for rel, rows in sorted(program.static_facts.items()):
+            _insert(db, self.table[rel], program.relations[rel], rows)
+        self.template = db
+        self.lock = threading.Lock()
+
+    def connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
+                             cached_statements=1024)
+        with self.lock:
+            self.template.backup(db)
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA temp_store = MEMORY")
+        for name, sql_name in self.fn.items():
+            f = FUNCTIONS[name]
+            for n in _arities(f):
+                db.create_function(sql_name, n, _safe(f), deterministic=True)
+        return db
+
+    # ------------------------------------------------------------ translation
+    def _term(self, t, env: dict, q: _Query) -> str:
+        if isinstance(t, ir.V):
+            return env[t.name]
+        if isinstance(t, ir.K):
+            return q.const(t.value)
+        if isinstance(t, ir.Fn):
+            return f"{self.fn[t.name]}({', '.join(self._term(a, env, q) for a in t.args)})"
+        raise TypeError(t)
+
+    def _body(self, body, env: dict, q: _Query, sources: dict):
+        """Add a body's tables and conditions to q; env maps variables to SQL expressions."""
+        for i, lit in enumerate(body):
+            if isinstance(lit, ir.Pos):
+                a = q.alias()
+                q.tables.append(f"{sources.get(i, self.table[lit.rel])} AS {a}")
+                for j, arg in enumerate(lit.args):
+                    col = f"{a}.c{j}"
+                    if isinstance(arg, ir.V) and arg.name not in env:
+                        env[arg.name] = col
+                    else:
+                        q.where.append(f"{col} = {self._term(arg, env, q)}")
+            elif isinstance(lit, ir.Let):
+                expr = self._term(lit.expr, env, q)
+                if lit.var.name in env:
+                    q.where.append(f"{env[lit.var.name]} = {expr}")
+                else:
+                    env[lit.var.name] = f"({expr})"
+            elif isinstance(lit, ir.Cmp):
+                q.where.append(f"{self._term(lit.left, env, q)} {_OPS[lit.op]} {self._term(lit.right, env, q)}")
+            elif isinstance(lit, ir.Neg):
+                sub = _Query(q.params, q.counter)
+                self._body(lit.body, dict(env), sub, {})
+                q.where.append(f"NOT EXISTS ({_select('1', sub)})")
+            else:
+                raise TypeError(lit)
+
+    def _rule_sql(self, rule: ir.Rule, sources: dict, target: str):
+        """INSERT OR IGNORE INTO target SELECT the rule's head; sources replace tables of some atoms."""
+        params: dict = {}
+        q = _Query(params, [0])
+        env: dict = {}
+        self._body(rule.body, env, q, sources)
+        cols = ", ".join(self._term(a, env, q) for a in rule.args) if rule.args else "1"
+        return f"INSERT OR IGNORE INTO {target} {_select(cols, q)}", params
+
+    def _compile_stratum(self, st):
+        members = set(st.relations)
+        if not st.recursive:
+            return ("plain", [self._rule_sql(r, {}, self.table[r.head]) for r in st.rules])
+        base, step = [], []
+        for r in st.rules:
+            rec = [i for i, lit in enumerate(r.body) if isinstance(lit, ir.Pos) and lit.rel in members]
+            if not rec:
+                base.append(self._rule_sql(r, {}, self.new[r.head]))
+            for i in rec:
+                step.append(self._rule_sql(r, {i: self.delta[r.body[i].rel]}, self.new[r.head]))
+        return ("recursive", st.relations, base, step)
+
+
+_COMPILED: dict[int, _Compiled] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def _shape(program: ir.Program):
+    return (len(program.relations), len(program.rules), sum(len(v) for v in program.static_facts.values()))
+
+
+def compiled(program: ir.Program) -> _Compiled:
+    """The translation of a program, made once per program object (a rulebook is compiled once, checked often)."""
+    with _COMPILED_LOCK:
+        c = _COMPILED.get(id(program))
+        if c is not None and c.program is program and c.shape == _shape(program):
+            return c
+    c = _Compiled(program)
+    with _COMPILED_LOCK:
+        if len(_COMPILED) > 16:
+            _COMPILED.clear()
+        _COMPILED[id(program)] = c
+    return c
+
+
+class SQLiteEngine:
+    name = "sqlite"
+
+    def __init__(self, program: ir.Program):
+        self.c = compiled(program)
+        self.program = program
+        self.db = self.c.connect()
+        self.dirty = True
+
+    # ------------------------------------------------------------ evaluation
+    def _run(self):
+        db, c = self.db, self.c
+        db.execute("BEGIN")
+        try:
+            for rel in c.derived:
+                db.execute(f"DELETE FROM {c.table[rel]}")
+            for step in c.plan:
+                if step[0] == "plain":
+                    for sql, params in step[1]:
+                        db.execute(sql, params)
+                    continue
+                _, rels, base, rounds = step
+                for sql, params in base:
+                    db.execute(sql, params)
+                while self._advance(rels):
+                    for sql, params in rounds:
+                        db.execute(sql, params)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self.dirty = False
+
+    def _advance(self, rels) -> bool:
+        """Move the new rows of a recursive stratum into its relations; True if any was new."""
+        db, c, grew = self.db, self.c, False
+        for rel in rels:
+            full, d, n = c.table[rel], c.delta[rel], c.new[rel]
+            db.execute(f"DELETE FROM {d}")
+            db.execute(f"INSERT INTO {d} SELECT * FROM {n} EXCEPT SELECT * FROM {full}")
+            db.execute(f"DELETE FROM {n}")
+            cur = db.execute(f"INSERT OR IGNORE INTO {full} SELECT * FROM {d}")
+            grew = grew or cur.rowcount > 0
+        return grew
+
+    # ------------------------------------------------------------ the engine interface
+    def _facts(self, facts: dict):
+        for rel in sorted(facts):
+            if rel in self.c.table and rel in self.program.edb and rel not in self.c.derived:
+                yield rel, self.c.table[rel], self.program.relations[rel], facts[rel]
+
+    def load(self, facts: dict):
+        self.db.execute("BEGIN")
+        for rel, table, arity, rows in self._facts(facts):
+            _insert(self.db, table, arity, rows)
+        self.db.execute("COMMIT")
+        self.db.execute("ANALYZE")
+        self.dirty = True
+
+    def retract(self, facts: dict):
+        self.db.execute("BEGIN")
+        for rel, table, arity, rows in self._facts(facts):
+            cond = " AND ".join(f"c{i} = ?" for i in range(max(arity, 1)))
+            data = rows if arity else [(1,) for _ in rows]
+            self.db.executemany(f"DELETE FROM {table} WHERE {cond}", data)
+        self.db.execute("COMMIT")
+        self.dirty = True
+
+    def query(self, rel: str):
+        if self.dirty:
+            self._run()
+        n = self.program.relations[rel]
+        rows = self.db.execute(f"SELECT * FROM {self.c.table[rel]}").fetchall()
+        if n == 0:
+            return [()] if rows else []
+        return sort_rows(rows)
+
+    def close(self):
+        self.db.close()
+
+
+def _create(db, table: str, arity: int, indexed: bool):
+    cols = [f"c{i}" for i in range(max(arity, 1))]
+    db.execute(f"CREATE TABLE {table} ({', '.join(cols)}, PRIMARY KEY ({', '.join(cols)})) WITHOUT ROWID")
+    if indexed:
+        for col in cols[1:]:
+            db.execute(f"CREATE INDEX {table}_{col} ON {table} ({col})")
+
+
+def _insert(db, table: str, arity: int, rows):
+    marks = ", ".join("?" * max(arity, 1))
+    data = rows if arity else [(1,) for _ in rows]
+    db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", data)
+
+
+def _select(cols: str, q: _Query) -> str:
+    sql = f"SELECT {cols}"
+    if q.tables:
+        sql += " FROM " + ", ".join(q.tables)
+    if q.where:
+        sql += " WHERE " + " AND ".join(q.where)
+    return sql
+
+
+def _arities(fn):
+    """The numbers of arguments a function accepts (make_date takes 2 or 3)."""
+    import inspect
+
+    ps = list(inspect.signature(fn).parameters.values())
+    required = sum(1 for p in ps if p.default is inspect.Parameter.empty)
+    return range(required, len(ps) + 1)
