@@ -1,0 +1,36 @@
+"""`torcheck query REGISTRY 'CONDITION'`: an ad hoc question in the rule language."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..cli import (EXIT_OK, EXIT_VIOLATIONS, as_of_option, choose_engine, engine_option, fail, load_inputs,
+                   rules_option, write_output)
+from ..model import InputError
+
+
+@click.command("query")
+@click.argument("registry")
+@click.argument("condition")
+@rules_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@engine_option
+def command(registry, condition, rules, as_of, fmt, engine):
+    """Answer CONDITION (a rule body, e.g. 'holds(P, ip_lead, as_of)') over REGISTRY.
+
+    Prints the values of the variables it names, one row per answer, sorted.
+    Exits 0 when there is an answer, 1 when there is none (as grep does), 2
+    when the condition, the registry or the rulebook cannot be used.
+    """
+    from ..query import RENDERERS, ask, prepare
+
+    rb, reg = load_inputs(registry, rules)
+    try:
+        question = prepare(rb, condition)
+    except InputError as e:
+        fail(e.diagnostics)
+    answer = ask(question, reg, as_of, choose_engine(engine, reg))
+    write_output(RENDERERS[fmt](answer), None)
+    sys.exit(EXIT_OK if answer.rows else EXIT_VIOLATIONS)
