@@ -817,6 +817,68 @@ class Compiler:
             self.program.static_facts[name] = [(v,) for v in values]
         return self.set_rels[values]
 
+    # ------------------------------------------------------------ ad hoc questions (torcheck query)
+    @classmethod
+    def for_rulebook(cls, rb: Rulebook) -> "Compiler":
+        """A compiler that lowers further conditions against a compiled rulebook.
+
+        What it adds goes to a copy of the rulebook's program; the rulebook
+        itself is left as it was.
+        """
+        c = cls(rb.path, rb.path)
+        c.vocab, c.params, c.helpers, c.files = rb.vocabulary, rb.params, rb.helpers, dict(rb.files)
+        p = rb.program
+        c.program = ir.Program(dict(p.relations), set(p.edb), list(p.rules), dict(p.static_facts))
+        c.recursive = {n for n in rb.helpers if "pred:" + n in p.relations}
+        c.set_rels = {tuple(r[0] for r in rows): rel for rel, rows in p.static_facts.items() if rel.startswith("set:")}
+        return c
+
+    def compile_question(self, cond, head: str) -> tuple[tuple[str, ...], list]:
+        """Lower a condition like a rule body; its named variables are the answer's columns.
+
+        Returns (columns, alternatives): the variables written in the condition
+        (not `_` or names beginning with `_`) that a positive condition binds,
+        in the order they first appear, and one alternative per disjunct, each
+        a relation `head:i` over the columns. A column that some alternative
+        leaves unbound is an error.
+        """
+        named: dict[str, A.Span] = {}
+
+        def walk(x):
+            if isinstance(x, (A.Var, A.FieldRef)):
+                v = x.name if isinstance(x, A.Var) else x.var
+                if not v.startswith("_"):
+                    named.setdefault(v, x.span)
+            if isinstance(x, tuple):
+                for y in x:
+                    walk(y)
+            elif hasattr(x, "__dataclass_fields__"):
+                for f in x.__dataclass_fields__:
+                    if f != "span":
+                        walk(getattr(x, f))
+
+        walk(cond)
+        lowered = []
+        for conj in self._dnf(self._inline(cond, set(), ()), ()):
+            body, bound, explain, params = self._lower_conj(conj, set(), {})
+            if body is not None:
+                lowered.append((body, bound, explain, params))
+        columns = tuple(v for v in named if any(v in bound for _, bound, _, _ in lowered))
+        alts, unbound = [], []
+        for i, (body, bound, explain, params) in enumerate(lowered):
+            missing = [v for v in columns if v not in bound]
+            unbound += [v for v in missing if v not in unbound]
+            if missing:
+                continue
+            rel = f"{head}:{i}"
+            self.program.add_relation(rel, len(columns))
+            self.program.rules.append(ir.Rule(rel, tuple(ir.V(v) for v in columns), tuple(body)))
+            alts.append(Alternative(rel, columns, explain, tuple(sorted(params))))
+        for v in unbound:
+            self.err("unbound-variable", f"variable {v} is bound on one side of an `or` but not on the other",
+                     named[v], "every alternative of the condition must bind the same variables")
+        return columns, alts
+
 
 class _Abort(Exception):
     pass
