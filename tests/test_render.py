@@ -31,6 +31,7 @@ from junitparser import Failure, JUnitXml
 from checker import __version__
 from checker.model import Location, Param, Report, RuleInfo, Violation
 from checker.render import FORMATS, render
+from checker.render.text import HINT
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "render"
@@ -165,7 +166,9 @@ def test_every_format_names_every_violation(fmt):
     out = render(REPORT, fmt)
     for v in VIOLATIONS:
         assert v.rule in out and v.record in out
-    for where in ("centres.yaml", "representations.yaml", "appointments.yaml"):
+    # where each record is written; every format but text also gives each fact's source
+    # (text keeps a one-line reason: the whole tree is `torcheck explain`'s)
+    for where in ("centres.yaml", "representations.yaml") + (("appointments.yaml",) if fmt != "text" else ()):
         assert where in out
     assert "Ёлки" in out
 
@@ -239,17 +242,37 @@ def test_text_groups_by_clause_and_explains():
     ]
     assert "  error    ctr-1  facts/u4ssc/centres.yaml:4  [centre-without-partner]" in out
     assert "  notice   pub-2026-05\n" in out  # no location: nothing after the record
-    assert ("why: centre ctr-1 works with o-city (facts/u4ssc/centres.yaml:6); "
-            "no partnership of o-city in force on 2026-11-28 found") in out
-    assert "parameter annual_report_due = 31 March" in out
-    assert out.rstrip("\n").splitlines()[-1] == (
-        "2 errors, 1 warning, 1 notice in 42 records checked against 5 rules"
-    )
+    # one line of reason: what was looked for and not found, when anything was ...
+    assert "    why: no partnership of o-city in force on 2026-11-28 found\n" in out
+    # ... with the parameters used ...
+    assert ("    why: no report of kind centre_annual by ctr-1 for 2025 found "
+            "(annual_report_due = 31 March)\n") in out
+    # ... else the top-level facts and conclusions, without their sources
+    assert ("    why: p-ana holds ip_lead on 2026-03-01; o-x is a partner on 2026-03-01; representation "
+            'rep-3 by p-ana on behalf of o-x ("Smart & Co") on 2026-03-01\n') in out
+    assert all(line.startswith(("ToR ", "  ", "torcheck: ")) or line in ("", HINT) or line[0].isdigit()
+               for line in out.splitlines())  # no tree: explain's
+    assert out.rstrip("\n").splitlines()[-2:] == [
+        "2 errors, 1 warning, 1 notice in 42 records checked against 5 rules", HINT,
+    ]
+
+
+def test_text_one_line_reason_parts():
+    from checker.render.explain import crisp, param_value
+
+    assert crisp([{"fact": "a", "source": "f:1"}, {"absent": "b"}, {"param": "p", "value": "--03-31"}]) == (
+        "no b found (p = 31 March every year)")
+    assert crisp([{"fact": "a", "source": "f:1"}, {"holds": "c", "because": [{"absent": "d"}]}]) == "a; c"
+    assert crisp([{"param": "p", "value": "30 days"}]) == "(p = 30 days)"
+    assert param_value("--02-29") == "--02-29 (29 February every year)"
+    assert param_value("--02-30") == "--02-30"
+    assert param_value("30 days") == "30 days"
 
 
 def test_text_empty_report():
     out = render(EMPTY, "text")
     assert out.splitlines()[-1] == "No violations in 1 record checked against 5 rules"
+    assert HINT not in out
 
 
 # --- sarif -----------------------------------------------------------------------------
@@ -300,8 +323,7 @@ def test_sarif_content():
         "artifactLocation": {"uri": "facts/u4ssc/centres.yaml"}, "region": {"startLine": 4},
     }
     assert results[1]["message"]["text"] == (
-        VIOLATIONS[1].message + "\nWhy: centre ctr-1 works with o-city "
-        "(facts/u4ssc/centres.yaml:6); no partnership of o-city in force on 2026-11-28 found"
+        VIOLATIONS[1].message + "\nWhy: no partnership of o-city in force on 2026-11-28 found"
     )
     assert results[3]["properties"]["because"] == list(VIOLATIONS[3].because)
     related = results[3]["relatedLocations"]

@@ -11,8 +11,35 @@ They arrive in their canonical order; nothing here reorders them.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Sequence
+
+_MONTH_DAY = re.compile(r"--(\d\d)-(\d\d)")
+
+
+def param_value(value) -> str:
+    """A parameter's value as written; a month-day (ISO 8601 "--MM-DD") also in words."""
+    s, words = str(value), param_words(value)
+    return s if words == s else f"{s} ({words})"
+
+
+def param_words(value) -> str:
+    """A month-day "--03-31" as "31 March every year"; any other value as written."""
+    s = str(value)
+    m = _MONTH_DAY.fullmatch(s)
+    if m:
+        try:
+            day = dt.date(2000, int(m.group(1)), int(m.group(2)))  # a leap year: 29 February is a day
+        except ValueError:
+            return s
+        return f"{day.day} {_MONTHS[day.month - 1]} every year"  # not strftime: locale-free
+    return s
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
 
 
 def kind(node: dict) -> str:
@@ -29,7 +56,7 @@ def phrase(node: dict) -> str:
     if k == "absent":
         return f"no {node['absent']} found"
     if k == "param":
-        return f"parameter {node['param']} = {node.get('value')}"
+        return f"parameter {node['param']} = {param_value(node.get('value'))}"
     if k in ("fact", "holds"):
         return str(node[k])
     return json.dumps(node, ensure_ascii=False, sort_keys=True)
@@ -64,6 +91,49 @@ def reason(because: Sequence[dict], *, sources: bool = True) -> str:
     """A one-line reason from the top-level nodes: their phrases joined by "; "."""
     show = with_source if sources else phrase
     return "; ".join(show(n) for n in because)
+
+
+def crisp(because: Sequence[dict]) -> str:
+    """The short reason a report line gives: what was looked for and not found, when
+    anything was (the facts of the record are in its message); otherwise the top-level
+    facts and conclusions. The parameters used follow in parentheses. No sources: the
+    whole tree, with them, is `torcheck explain`'s."""
+    top = [n for n in because if kind(n) != "param"]
+    shown = [n for n in top if kind(n) == "absent"] or top
+    text = "; ".join(phrase(n) for n in shown)
+    params = [f"{n['param']} = {param_words(n.get('value'))}" for n in because if kind(n) == "param"]
+    if params:
+        text += (" " if text else "") + "(" + ", ".join(params) + ")"
+    return text
+
+
+def tree(because: Sequence[dict], paint=None) -> list[str]:
+    """The nodes as an indented tree, one line each, a fact with its source:
+
+        ├── p-lee holds the role ip_lead on 2026-03-04
+        │   ├── appointment a-ip appoints p-lee (facts/appointments.yaml:6)
+        │   └── no end of appointment a-ip found
+        └── parameter immediately_days = 30 days
+
+    `paint(text, what)` may style a piece: what is "source", "absent" or "holds"."""
+    paint = paint or (lambda text, what: text)
+    lines: list[str] = []
+
+    def go(nodes: Sequence[dict], prefix: str) -> None:
+        for i, node in enumerate(nodes):
+            last = i == len(nodes) - 1
+            k = kind(node)
+            text = " ".join(phrase(node).split())
+            if k in ("absent", "holds"):
+                text = paint(text, k)
+            src = source(node)
+            if src:
+                text += " " + paint(f"({src})", "source")
+            lines.append(prefix + ("└── " if last else "├── ") + text)
+            go(grounds(node), prefix + ("    " if last else "│   "))
+
+    go(because, "")
+    return lines
 
 
 def walk(because: Sequence[dict], depth: int = 0) -> Iterator[tuple[int, dict]]:

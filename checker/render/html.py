@@ -188,7 +188,7 @@ def _violation(v: Violation, rule_ref) -> list[str]:
            f"<p>{escape(v.message)}</p>"]
     if v.because:
         out.append("<details>")
-        out.append(f"<summary>Why: {escape(explain.reason(v.because, sources=False))}</summary>")
+        out.append(f"<summary>Why: {escape(explain.crisp(v.because))}</summary>")
         out += _tree(v.because)
         out.append("</details>")
     out.append("</article>")

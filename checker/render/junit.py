@@ -62,7 +62,7 @@ def _failure_text(v: Violation) -> str:
         f"Message: {v.message}",
     ]
     if v.because:
-        lines.append(f"Why: {explain.reason(v.because)}")
+        lines.append(f"Why: {explain.crisp(v.because)}")
         for depth, node in explain.walk(v.because):
             lines.append("  " * (depth + 1) + "- " + explain.with_source(node))
     return "\n".join(lines) + "\n"

@@ -2,8 +2,8 @@
 
 One run; one reportingDescriptor per rule of the rulebook, one result per
 violation. A result's message is the violation's message and its one-line
-reason; its properties carry the whole `because` tree, and the sources of its
-facts are relatedLocations. partialFingerprints hash what --baseline compares
+reason (explain.crisp); its properties carry the whole `because` tree, and the
+sources of its facts are relatedLocations. partialFingerprints hash what --baseline compares
 (rule, record, message), so a tool follows a violation from run to run.
 """
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _descriptor(rule: RuleInfo, rulebook: str) -> dict:
 def _result(v: Violation, rule_index: int | None) -> dict:
     text = v.message
     if v.because:
-        text += "\nWhy: " + explain.reason(v.because)
+        text += "\nWhy: " + explain.crisp(v.because)
     result: dict = {"ruleId": v.rule}
     if rule_index is not None:
         result["ruleIndex"] = rule_index

@@ -3,11 +3,13 @@
     ToR 30 (centre-without-partner, centre-missing-annual-report)
       error    ctr-1  facts/u4ssc/centres.yaml:4  [centre-without-partner]
         Centre ctr-1 works with no partner
-        why: centre ctr-1 works with o-city (facts/u4ssc/centres.yaml:6); no ... found
+        why: no evidence that o-city is a partner on 2026-11-28 found
 
     1 error, 1 warning, 0 notices in 42 records checked against 5 rules
+    The facts behind a violation, with their files and lines: torcheck explain REGISTRY RECORD
 
-A helper conclusion in the reason is expanded below it, its grounds indented.
+One line of reason per violation (explain.crisp); the whole `because` tree is
+`torcheck explain`'s. Colours only when asked (the CLI asks on a terminal).
 """
 from __future__ import annotations
 
@@ -33,7 +35,12 @@ def render(report: Report, *, color: bool = False) -> str:
             lines.extend(_violation(v, paint, show_rule=len(rules) > 1))
         lines.append("")
     lines.append(paint(counts_sentence(report), _BOLD))
+    if report.violations:
+        lines.append(HINT)
     return "\n".join(lines) + "\n"
+
+
+HINT = "The facts behind a violation, with their files and lines: torcheck explain REGISTRY RECORD"
 
 
 def _violation(v: Violation, paint, *, show_rule: bool) -> list[str]:
@@ -45,23 +52,7 @@ def _violation(v: Violation, paint, *, show_rule: bool) -> list[str]:
         head.append(f"[{v.rule}]")
     out = ["  " + "  ".join(head), f"    {_one_line(v.message)}"]
     if v.because:
-        out.append(f"    why: {_one_line(explain.reason(v.because))}")
-        for node in v.because:
-            out.extend(_expand(node, "      "))
-    return out
-
-
-def _expand(node: dict, indent: str) -> list[str]:
-    """A helper conclusion's grounds, indented under it; nothing for the other kinds."""
-    grounds = explain.grounds(node)
-    if not grounds:
-        return []
-    out = [f"{indent}{_one_line(explain.phrase(node))}:"]
-    for child in grounds:
-        if explain.grounds(child):
-            out.extend(_expand(child, indent + "  "))
-        else:
-            out.append(f"{indent}  {_one_line(explain.with_source(child))}")
+        out.append(f"    why: {_one_line(explain.crisp(v.because))}")
     return out
 
 
