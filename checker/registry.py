@@ -236,22 +236,24 @@ class _Loader:
         return self._read_root(root, f)
 
     def _bytes(self, p: Path, shown: str) -> bytes | None:
+        # a problem with the whole file is reported at its first line: PATH:1, sorted with the file's others
+        f, at = _File(shown, []), Location(shown, 1)
         try:
             st = p.stat()
             if not stat.S_ISREG(st.st_mode):
-                self.err("unreadable-file", f"{shown} is not a regular file")
+                self.err("unreadable-file", f"{shown} is not a regular file", f, at)
                 return None
             if st.st_size > MAX_FILE_BYTES:
                 self.err("file-too-large", f"{shown} is {st.st_size:,} bytes; a registry file may be at most "
-                         f"64 MiB", help="split it into several files")
+                         f"64 MiB", f, at, help="split it into several files")
                 return None
             with open(p, "rb") as fh:
                 data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as e:
-            self.err("unreadable-file", f"cannot read {shown}: {e.strerror or e}")
+            self.err("unreadable-file", f"cannot read {shown}: {e.strerror or e}", f, at)
             return None
         if len(data) > MAX_FILE_BYTES:
-            self.err("file-too-large", f"{shown} is over 64 MiB; a registry file may be at most 64 MiB",
+            self.err("file-too-large", f"{shown} is over 64 MiB; a registry file may be at most 64 MiB", f, at,
                      help="split it into several files")
             return None
         return data
