@@ -392,7 +392,7 @@ class _Loader:
             if isinstance(v, ScalarNode) and ID_RE.match(v.value):
                 rid = v.value
             else:
-                self.err("bad-id", f"{_shape(v)} is not a valid id for a {kind.singular}", f, v,
+                self.err("bad-id", f"{_shape(v)} is not a valid id for {_article(kind.singular)}", f, v,
                          help="an id is a letter or digit followed by letters, digits and . _ : -")
         what = f"{kind.singular} {rid}" if rid else f"the {kind.singular} on line {line}"
         if rid is not None and (rid in self.vocab.bodies or rid in self.vocab.logos):
