@@ -611,7 +611,7 @@ class Compiler:
                 continue
             body.append(neg)
             who = "{" + owner.name + "}" if isinstance(owner, ir.V) else str(owner.value)
-            explain.append(Explain("absent", (f"{fname.replace('_', ' ')} of {kind.singular} {who}", "", ()), frames))
+            explain.append(Explain("absent", (f"{fname} of {kind.singular} {who}", "", ()), frames))
         # negations, each alternative of each is its own Neg
         for lit, frames in negs:
             inner = self._inline(lit.item, set(), frames)

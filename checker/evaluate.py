@@ -257,7 +257,7 @@ class Evaluation:
                     phrase = f.phrase if f is not None and f.phrase else "has " + fname.replace("_", " ")
                     parts.append(f"{kind_name} {args[0]} {phrase} {args[1]}")
                 else:
-                    parts.append(f"{fname.replace('_', ' ')} of {kind_name} {args[0]}")
+                    parts.append(f"{fname} of {kind_name} {args[0]}")
             elif kind is not None and not fname:
                 continue
             else:
