@@ -210,16 +210,10 @@ def _read_file(text: str, path: str, stem: str, rule_ids) -> tuple[list[Case], l
     if not isinstance(seq, SequenceNode):
         err("case-shape", "`cases` is a list of cases", seq)
         return [], diags
-    try:
-        data = yaml.load(text, Loader=_Loader) or {}
-    except yaml.YAMLError as e:  # pragma: no cover - compose already succeeded
-        err("case-yaml", f"not valid YAML: {e}")
-        return [], diags
-    values = data.get("cases") or []
     out = []
     names: dict[str, int] = {}
-    for i, node in enumerate(seq.value):
-        case = _read_case(text, path, rule, node, values[i] if i < len(values) else None, err, rule_ids)
+    for node in seq.value:
+        case = _read_case(text, path, rule, node, err, rule_ids)
         if case is None:
             continue
         if case.name in names:
@@ -230,8 +224,16 @@ def _read_file(text: str, path: str, stem: str, rule_ids) -> tuple[list[Case], l
     return out, diags
 
 
-def _read_case(text, path, rule, node, value, err, rule_ids) -> Case | None:
-    if not isinstance(node, MappingNode) or not isinstance(value, dict):
+def _construct(node):
+    """The Python value of a node (YAML's own reading), or None when YAML cannot build it (2026-13-01)."""
+    try:
+        return _Loader("").construct_document(node)
+    except (ValueError, TypeError, yaml.YAMLError):
+        return None
+
+
+def _read_case(text, path, rule, node, err, rule_ids) -> Case | None:
+    if not isinstance(node, MappingNode):
         err("case-shape", "a case is a mapping with name, as_of, registry and expect", node)
         return None
     keys = {}
@@ -273,8 +275,7 @@ def _read_case(text, path, rule, node, value, err, rule_ids) -> Case | None:
     exp_text = _excerpt(text, keys["expect"])[0]
     return Case(
         file=path, rule=rule, name=name_node.value, as_of=as_of,
-        registry=_plain(value.get("registry") or {}), expect=_plain(list(value.get("expect") or [])),
-        also=_plain(list(value.get("also") or [])), line=node.start_mark.line + 1,
+        registry=_plain(_construct(reg_node) or {}), expect=expect, also=also, line=node.start_mark.line + 1,
         registry_text=reg_text, registry_line=reg_line, registry_indent=reg_indent, expect_text=exp_text,
     )
 
