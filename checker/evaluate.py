@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from . import dates, ir
 from .compile import AS_OF_REL, BUILTIN_RELATIONS, Rulebook
-from .engines import get_engine
+from .engines import get_engine, sort_rows
 from .model import SEVERITY_RANK, Report, Violation
 from .registry import Registry, facts as registry_facts
 
@@ -63,7 +63,7 @@ class Evaluation:
         out: dict[tuple, dict] = {}
         for rule in rb.rules:
             for alt in rule.alternatives:
-                for row in self.engine.query(alt.head):
+                for row in sort_rows(self.engine.query(alt.head)):  # the witnesses in a canonical order
                     b = dict(zip(alt.head_vars, row))
                     record = str(b[rule.record_var])
                     sev = rule.severity[1] if rule.severity[0] == "const" else str(b[rule.severity[1]])
@@ -277,7 +277,7 @@ class Evaluation:
                 elif rel in self.rulebook.program.static_facts:
                     rows = list(self.rulebook.program.static_facts[rel])
                 else:
-                    rows = list(self.engine.query(rel))
+                    rows = sort_rows(self.engine.query(rel))
                 self._rows[rel] = rows
             index = {}
             for row in rows:
@@ -397,9 +397,21 @@ def _dedupe(nodes):
 
 
 def _merge(a, b):
-    """Several witnesses of one violation: every node of each, once, params last."""
-    nodes = _dedupe(list(a) + list(b))
-    return [n for n in nodes if "param" not in n] + [n for n in nodes if "param" in n]
+    """Several witnesses of one violation: every node of each, once, params last.
+
+    A conclusion the next witness reaches on other grounds ("o-x is a partner",
+    through another partnership) is listed after the same conclusion of the
+    witnesses before, so the alternatives stand side by side."""
+    merged = [n for n in a if "param" not in n]
+    seen = {_key(n) for n in a}
+    for n in b:
+        if "param" in n or _key(n) in seen:
+            continue
+        seen.add(_key(n))
+        same = [i for i, m in enumerate(merged) if "holds" in n and m.get("holds") == n["holds"]]
+        merged.insert(same[-1] + 1 if same else len(merged), n)
+    params = _dedupe([n for n in list(a) + list(b) if "param" in n])
+    return merged + params
 
 
 def evaluate(rulebook: Rulebook, registry: Registry, as_of: str, engine: str = "pydatalog") -> Evaluation:
