@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,10 +253,8 @@ class Compiler:
             raise _Abort()
         for p in paths:
             shown = self.display + "/" + p.relative_to(self.dir).as_posix()
-            try:
-                text = p.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                self.err("encoding", f"{shown} is not UTF-8 text", None)
+            text = self._read(p, shown)
+            if text is None:
                 continue
             self.files[shown] = text
             tree, diags = parse_text(text, shown)
@@ -282,6 +281,25 @@ class Compiler:
             files=self.files,
             deadlines=deadlines,
         )
+
+    def _read(self, p: Path, shown: str) -> str | None:
+        """A rule file's text, or None with a diagnostic (a folder, a broken link or a FIFO named *.rules)."""
+        try:
+            if not stat.S_ISREG(p.stat().st_mode):  # reading a FIFO would block for ever
+                self.err("unreadable-file", f"{shown} is not a regular file", A.Span(shown, 1, 1))
+                return None
+            data = p.read_bytes()
+        except OSError as e:
+            self.err("unreadable-file", f"cannot read {shown}: {e.strerror or e}", A.Span(shown, 1, 1))
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data.count(b"\n", 0, e.start) + 1
+            col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+            self.err("encoding", f"{shown} is not UTF-8 text (byte 0x{data[e.start]:02x})", A.Span(shown, line, col),
+                     "save the file as UTF-8")
+            return None
 
     # ------------------------------------------------------------ the ToR
     def _load_clauses(self):
