@@ -305,12 +305,24 @@ class Compiler:
     def _load_clauses(self):
         tor = self.dir / "tor.yaml"
         if tor.is_file():
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(tor.read_text(encoding="utf-8"))
+            shown = self.display + "/tor.yaml"
             try:
-                data = loader.get_single_data() or {}
-            finally:
-                loader.dispose()
-            return [(str(c["id"]), str(c.get("text", ""))) for c in data.get("clauses", [])]
+                loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(tor.read_text(encoding="utf-8"))
+                try:
+                    data = loader.get_single_data() or {}
+                finally:
+                    loader.dispose()
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+                mark = getattr(e, "problem_mark", None)
+                self.err("bad-tor", f"{shown} cannot be read: {getattr(e, 'problem', None) or e}",
+                         A.Span(shown, mark.line + 1, mark.column + 1) if mark else A.Span(shown, 1, 1))
+                return []
+            clauses = data.get("clauses", []) if isinstance(data, dict) else None
+            if not isinstance(clauses, list) or not all(isinstance(c, dict) and "id" in c for c in clauses):
+                self.err("bad-tor", f"{shown} must be a mapping whose `clauses` is a list of {{id, text}}",
+                         A.Span(shown, 1, 1))
+                return []
+            return [(str(c["id"]), str(c.get("text", ""))) for c in clauses]
         tsv = self.dir / "clauses.tsv"
         if tsv.is_file():
             out = []
