@@ -261,6 +261,10 @@ class Compiler:
             self.diags.extend(diags)
             if tree is not None:
                 items.extend(tree.items)
+        if self.diags:
+            # a file that cannot be read or parsed leaves its declarations out, and every use of them would be
+            # reported as unknown, burying the cause (one missing parenthesis in the vocabulary gave 285 errors)
+            raise _Abort()
         self.clauses = self._load_clauses()
         self._declare(items)
         self._classify_helpers()
