@@ -46,6 +46,8 @@ Diagnostic codes (stable; tests and users refer to them):
   bad-id               an id (of a record or in a reference) that is not [A-Za-z0-9][A-Za-z0-9._:-]*
   bad-type             a list where one value is expected or the reverse, a mapping as a value,
                        a key that is not a name
+  bad-text             a text holding a control character (other than tab and line feed), written as a
+                       YAML escape such as "\\e"
   bad-date             not written YYYY-MM-DD, or not a real date (2026-02-30)
   bad-year             a year not written as digits
   bad-boolean          a boolean other than true / false
@@ -88,6 +90,8 @@ NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 YAML_SUFFIXES = (".yaml", ".yml")
 # what YAML 1.1 allows in a stream (besides NUL, reported as binary-file)
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# what a text value may not hold once YAML escapes are read: C0 controls but tab and line feed, DEL, C1 controls
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_SUGGESTIONS = 200  # difflib over every id is slow; suggest for the first few only
@@ -480,6 +484,11 @@ class _Loader:
         text = node.value
         t = fld.type
         if t == "text":
+            bad = _CONTROL.search(text)
+            if bad:  # written as a YAML escape ("\e[31m"): it would reach terminals and XML reports as is
+                self.err("bad-text", f"{name} holds the control character U+{ord(bad.group()):04X}; text may hold "
+                         f"tabs and line breaks but no other control character", f, node)
+                return False, None
             return True, text
         if t == "id" or t == "ref":
             if not ID_RE.match(text):
