@@ -53,7 +53,13 @@ class Diagnostic:
                 lines.append("    " + " " * (self.location.column - 1) + "^")
         if self.help:
             lines.append(f"    help: {self.help}")
-        return "\n".join(lines)
+        return "\n".join(line.translate(_VISIBLE) for line in lines)
+
+
+# Control characters of an input file (or its name) are shown, not sent to the terminal: an escape
+# sequence in a source line would otherwise reach it as is. One character for one, so carets stay aligned.
+_VISIBLE = {c: 0x2400 + c for c in range(0x20) if c != 0x09}
+_VISIBLE.update({0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)}})
 
 
 class InputError(Exception):
