@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
+from lark.lexer import PatternStr
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast as A
@@ -322,16 +323,38 @@ def _describe_expected(expected) -> str:
     for e in sorted(expected):
         if e.startswith("__ANON") or e.startswith("$"):
             continue
-        w = _TOKEN_WORDS.get(e)
-        if w is None:
-            w = '"' + e.lower() + '"' if e.isupper() else e
+        w = _TOKEN_WORDS.get(e) or _literal(e)
         if w not in words:
             words.append(w)
     if not words:
         return ""
-    if len(words) > 6:
-        words = words[:6] + ["..."]
+    if len(words) > 10:
+        words = words[:10] + ["..."]
     return "expected " + ", ".join(words)
+
+
+def _literal(name: str) -> str:
+    """A keyword or punctuation terminal as written ("when", "+"), not its name (WHEN, PLUS)."""
+    try:
+        pattern = parser().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return '"' + pattern.value + '"' if isinstance(pattern, PatternStr) else name.lower()
+
+
+def _accepted(text: str, pos: int, fallback) -> set:
+    """The terminals the parser accepts at `pos`, found by parsing the text before it.
+
+    Lark's own sets come from an LALR state shared by several contexts: after
+    `clause "36"` it offered ",", comparisons and "{" where only a rule
+    attribute or `when` can follow.
+    """
+    try:
+        ip = parser().parse_interactive(text[:pos])
+        ip.exhaust_lexer()
+        return ip.accepts()
+    except UnexpectedInput:  # pragma: no cover - the text before an error parses
+        return fallback
 
 
 def parse_text(text: str, path: str) -> tuple[A.RuleFile | None, list[Diagnostic]]:
@@ -346,10 +369,11 @@ def parse_text(text: str, path: str) -> tuple[A.RuleFile | None, list[Diagnostic
     def on_error(e: UnexpectedInput):
         if isinstance(e, UnexpectedToken):
             tok = e.token
+            expected = e.interactive_parser.accepts() if e.interactive_parser is not None else e.expected
             if tok.type == "$END":
-                diag(len(lines) or 1, (len(lines[-1]) + 1) if lines else 1, "unexpected end of file; " + _describe_expected(e.expected))
+                diag(len(lines) or 1, (len(lines[-1]) + 1) if lines else 1, "unexpected end of file; " + _describe_expected(expected))
                 return False
-            diag(tok.line, tok.column, f"unexpected {tok.type.lower() if tok.type.isupper() and tok.type not in ('NAME','VAR','STRING') else 'token'} {str(tok)!r}; " + _describe_expected(e.expected))
+            diag(tok.line, tok.column, f"unexpected {tok.type.lower() if tok.type.isupper() and tok.type not in ('NAME','VAR','STRING') else 'token'} {str(tok)!r}; " + _describe_expected(expected))
             return True
         diag(e.line, e.column, "unexpected character " + repr(text[e.pos_in_stream] if e.pos_in_stream is not None else "?"))
         return True
@@ -358,10 +382,11 @@ def parse_text(text: str, path: str) -> tuple[A.RuleFile | None, list[Diagnostic
         tree = parser().parse(text)
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
-        diag(e.line, e.column, f"unexpected character {ch!r}" + ("; " + _describe_expected(e.allowed) if e.allowed else ""))
+        allowed = _accepted(text, e.pos_in_stream, e.allowed) if e.pos_in_stream is not None else e.allowed
+        diag(e.line, e.column, f"unexpected character {ch!r}" + ("; " + _describe_expected(allowed) if allowed else ""))
         return None, diags
     except UnexpectedEOF as e:
-        diag(len(lines) or 1, (len(lines[-1]) + 1) if lines else 1, "unexpected end of file; " + _describe_expected(e.expected))
+        diag(len(lines) or 1, (len(lines[-1]) + 1) if lines else 1, "unexpected end of file; " + _describe_expected(_accepted(text, len(text), e.expected)))
         return None, diags
     except UnexpectedToken as e:
         on_error(e)
