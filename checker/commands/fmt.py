@@ -1,0 +1,74 @@
+"""`torcheck fmt RULES_DIR [--check]`: rewrite rule files in the canonical layout (checker/fmt.py).
+
+Exit status: 0 done (or, with --check, nothing to change); 1 with --check,
+some file would change (each is listed); 2 a file does not parse (every
+problem listed, nothing written).
+"""
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import EXIT_OK, EXIT_VIOLATIONS, display_path, fail, write_output
+from ..model import Diagnostic, InputError
+
+
+def rule_files(path: str) -> list[tuple[Path, str]]:
+    """The *.rules files of a rulebook folder (its tests/ left out), or the file itself: (path, shown)."""
+    p = Path(path)
+    shown = display_path(path)
+    if p.is_file():
+        return [(p, shown)]
+    found = sorted(q for q in p.rglob("*.rules") if "tests" not in q.relative_to(p).parts)
+    return [(q, shown + "/" + q.relative_to(p).as_posix()) for q in found]
+
+
+@click.command("fmt")
+@click.argument("paths", nargs=-1, required=True, metavar="RULES_DIR|FILE...")
+@click.option("--check", is_flag=True, help="Change nothing; list the files that would change and exit 1 if any.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff.")
+def command(paths, check, show_diff):
+    """Rewrite rule files in one canonical layout, keeping every token, comment and quote."""
+    from ..fmt import FormatError, format_text
+
+    files, diags = [], []
+    for path in paths:
+        if not Path(path).exists():
+            diags.append(Diagnostic("not-found", f"{display_path(path)} does not exist"))
+            continue
+        found = rule_files(path)
+        if not found:
+            diags.append(Diagnostic("empty-rulebook", f"no *.rules file in {display_path(path)}"))
+        files += found
+    results = []
+    for p, shown in files:
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            diags.append(Diagnostic("encoding", f"{shown} is not UTF-8 text"))
+            continue
+        try:
+            results.append((p, shown, text, format_text(text, shown)))
+        except InputError as e:
+            diags += e.diagnostics
+        except FormatError as e:  # pragma: no cover - a bug of the formatter, caught before writing
+            diags.append(Diagnostic("format-internal", str(e)))
+    if diags:
+        fail(diags)
+    changed = [(p, shown, before, after) for p, shown, before, after in results if before != after]
+    for p, shown, before, after in changed:
+        if show_diff:
+            click.echo("".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                                    shown, shown)), nl=False)
+        if check:
+            click.echo(f"would reformat {shown}")
+        else:
+            write_output(after, str(p))
+            click.echo(f"reformatted {shown}")
+    n, total = len(changed), len(results)
+    verb = "would be reformatted" if check else "reformatted"
+    click.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {total - n} already formatted", err=True)
+    sys.exit(EXIT_VIOLATIONS if check and changed else EXIT_OK)
