@@ -153,6 +153,11 @@ reports:
     kind: ip_progress
     by: p-ann
     date: 2026-01-10
+external_work:
+  - id: ew-1
+    by: p-ann
+    forum: "\\e]0;PWNED\\a sets the terminal's title"
+    started: 2026-01-10
 """
 
 DUP = """\
@@ -183,6 +188,7 @@ EXPECTED_RECORDS = [
     ("reg/records.yaml:33:20", "bad-boolean", "must be true or false; got 'yes'", None),
     ("reg/records.yaml:39:11", "bad-year", "got 'MMXXV'", None),
     ("reg/records.yaml:40:9", "reserved-id", "'secretariat' is the id of a fixed body", None),
+    ("reg/records.yaml:47:12", "bad-text", "field 'forum' of external_work ew-1 holds the control character U+001B", None),
     ("reg/z-dup.yaml:2", "duplicate-id", "'o-dup' is already taken by the organization at reg/records.yaml:12", "ids are unique across the whole registry"),
     ("reg/z-dup.yaml:6", "duplicate-id", "'p-ann' is already taken by the person at reg/good.yaml:6", "ids are unique across the whole registry"),
 ]
@@ -230,6 +236,7 @@ def test_every_unreadable_file_at_once_quickly(tmp_path):
         "l-deep-block.yaml": "".join("  " * i + f"k{i}:\n" for i in range(3000)),
         "m-anchor.yaml": "organizations:\n  - &o\n    id: o-1\n    name: One\n    type: city\n  - *o\n",
         "n-two-docs.yaml": GOOD.replace("o-itu", "o-x").replace("p-ann", "p-x") + "---\npeople: []\n",
+        "o-raw-escape.yaml": "people:\n  - id: p-7\n    name: \x1b]0;PWNED\x07\x1b[31mRed\n",
     })
     with open(reg / "z-big.yaml", "wb") as fh:  # sparse: 64 MiB + 1 byte that cost no disk
         fh.truncate(64 * 1024 * 1024 + 1)
@@ -254,6 +261,7 @@ def test_every_unreadable_file_at_once_quickly(tmp_path):
         ("reg/m-anchor.yaml", "yaml-alias"),
         ("reg/m-anchor.yaml", "yaml-alias"),
         ("reg/n-two-docs.yaml", "yaml-syntax"),
+        ("reg/o-raw-escape.yaml", "yaml-syntax"),
         ("reg/z-big.yaml", "file-too-large"),
     ]
     # every one has a file and a line
@@ -267,6 +275,10 @@ def test_every_unreadable_file_at_once_quickly(tmp_path):
     assert "reg/l-deep-block.yaml:51" in by
     assert "&o" in by["reg/m-anchor.yaml:2"]["msg"] and "*o" in by["reg/m-anchor.yaml:6"]["msg"]
     assert "64 MiB" in by["reg/z-big.yaml:1"]["msg"]
+    # a control character is named, and its line shown with a symbol in its place, never sent to the terminal
+    assert "U+001B" in by["reg/o-raw-escape.yaml:3"]["msg"]
+    assert by["reg/o-raw-escape.yaml:3"]["more"][0] == "    name: \u241b]0;PWNED\u2407\u241b[31mRed"
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr
 
 
 def test_a_file_that_cannot_be_read_hides_no_other_problem(tmp_path):
