@@ -189,7 +189,6 @@ def test_a_bad_within_is_a_usage_error(folder):
 def test_ics_is_valid_stable_crlf_and_folded(folder, tmp_path):
     code, out, _ = run(str(folder), "--as-of", AS_OF, "--within", "6m", "--format", "ics")
     assert code == 0
-    assert run(str(folder), "--as-of", AS_OF, "--within", "6m", "--format", "ics")[1] == out  # byte for byte
     assert out.endswith(b"\r\n") and b"\n" not in out.replace(b"\r\n", b"")
     assert all(len(line) <= 75 for line in out.split(b"\r\n"))
     cal = icalendar.Calendar.from_ical(out)
@@ -204,7 +203,7 @@ def test_ics_is_valid_stable_crlf_and_folded(folder, tmp_path):
     assert str(first["UID"]) == "external-work-not-reported/w-due-today/2026-11-28@torcheck"
     assert str(first["SUMMARY"]) == \
         "Report external work w-due-today in A forum, started 2026-10-29, to the secretariat by 2026-11-28"
-    # -o writes the same bytes
+    # a second run, written with -o: the same bytes
     target = tmp_path / "due.ics"
     run(str(folder), "--as-of", AS_OF, "--within", "6m", "--format", "ics", "-o", str(target))
     assert target.read_bytes() == out
