@@ -81,7 +81,7 @@ def _violation(v: Violation) -> list[str]:
 def _node(node: dict) -> str:
     k = explain.kind(node)
     if k == "param":
-        return f"parameter {code(node['param'])} = {text(node.get('value'))}"
+        return f"parameter {code(node['param'])} = {text(explain.param_value(node.get('value')))}"
     src = explain.source(node)
     s = line_start(text(explain.phrase(node)))
     return f"{s} ({code(src)})" if src else s

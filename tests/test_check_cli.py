@@ -1,0 +1,392 @@
+"""`torcheck check` on the command line, run as a user runs it (a fresh process).
+
+Golden outputs: `torcheck check tests/data/golden/registry --as-of 2025-10-15
+--format F` in every format, in tests/data/golden/check.<ext>. Re-record them with
+
+    TORCHECK_RECORD=1 pytest tests/test_check_cli.py
+
+and review the diff by eye before committing (git diff tests/data/golden/).
+
+Also here: colour only on a terminal and never under NO_COLOR; -o FILE;
+--baseline end to end (old violations suppressed, a new one still fails, a
+missing or malformed baseline is exit 2 with a clean message); --fail-on at
+every level, exit statuses included.
+
+Test dependencies: jsonschema (SARIF), junitparser (JUnit XML).
+"""
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from junitparser import JUnitXml
+
+from .conftest import ROOT, torcheck
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = DATA / "golden"
+REGISTRY = "tests/data/golden/registry"  # as given on the command line: paths in reports start so
+AS_OF = "2025-10-15"
+RECORD = os.environ.get("TORCHECK_RECORD") == "1"
+EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "markdown": "md", "html": "html"}
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+# what the golden registry breaks (tests/data/golden/registry/README.md)
+EXPECTED = [
+    ("partner-not-un-entity", "ps-city", "error"),
+    ("non-partner-logo", "pub-guide", "notice"),
+    ("centre-missing-annual-report", "c-porto", "warning"),
+    ("representation-without-notice", "rep-kim", "warning"),
+    ("external-work-reported-late", "ew-iso", "error"),
+    ("unauthorised-statement", "st-kim", "error"),
+    ("ip-lead-missing-quarterly-meeting", "a-ip-2025", "error"),
+]
+
+
+def check(*args, env=None, cwd=None):
+    return torcheck("check", *args, env=env, cwd=cwd)
+
+
+def assert_clean_failure(r, *, code=2):
+    """Exit `code`, nothing on standard output, no traceback."""
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout == ""
+    assert "Traceback" not in r.stderr
+
+
+# --- golden outputs ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def golden_runs():
+    return {fmt: check(REGISTRY, "--as-of", AS_OF, "--format", fmt) for fmt in EXTENSIONS}
+
+
+@pytest.mark.parametrize("fmt", list(EXTENSIONS))
+def test_golden(golden_runs, fmt):
+    r = golden_runs[fmt]
+    assert r.returncode == 1, r.stderr  # the registry has errors
+    assert r.stderr == ""
+    path = GOLDEN / f"check.{EXTENSIONS[fmt]}"
+    if RECORD:
+        path.write_bytes(r.stdout.encode("utf-8"))
+    assert r.stdout == path.read_bytes().decode("utf-8"), "re-record with TORCHECK_RECORD=1 if the change is wanted"
+
+
+def test_golden_registry_breaks_what_its_readme_says(golden_runs):
+    data = json.loads(golden_runs["json"].stdout)
+    assert [(v["rule"], v["record"], v["severity"]) for v in data["violations"]] == EXPECTED
+    assert data["summary"] == {"error": 4, "warning": 2, "notice": 1, "records": 21, "rules": 37}
+    assert data["as_of"] == AS_OF
+
+
+def test_golden_sarif_is_valid_and_points_into_the_registry(golden_runs):
+    log = json.loads(golden_runs["sarif"].stdout)
+    schema = json.loads((DATA / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    for result in log["runs"][0]["results"]:
+        for loc in result["locations"] + result.get("relatedLocations", []):
+            phys = loc["physicalLocation"]
+            path = ROOT / phys["artifactLocation"]["uri"]
+            assert path.is_file(), path  # relative to the directory torcheck ran in
+            assert 1 <= phys["region"]["startLine"] <= len(path.read_text(encoding="utf-8").splitlines())
+
+
+def test_golden_junit_parses(golden_runs, tmp_path):
+    path = tmp_path / "check.xml"
+    path.write_text(golden_runs["junit"].stdout, encoding="utf-8")
+    xml = JUnitXml.fromfile(str(path))
+    assert (xml.failures, xml.errors) == (len(EXPECTED), 0)
+
+
+def test_text_is_plain_through_a_pipe(golden_runs):
+    out = golden_runs["text"].stdout
+    assert "\x1b[" not in out
+    # one line of reason per violation, the record's place in its head line
+    assert out.count("\n    why: ") == len(EXPECTED)
+    assert f"  error    st-kim  {REGISTRY}/conduct.yaml:3\n" in out
+
+
+def test_output_file_holds_what_stdout_would(golden_runs, tmp_path):
+    for fmt, ext in (("text", "txt"), ("sarif", "sarif")):  # one writer for every format
+        out = tmp_path / f"report.{ext}"
+        r = check(REGISTRY, "--as-of", AS_OF, "--format", fmt, "-o", str(out))
+        assert (r.returncode, r.stdout, r.stderr) == (1, "", "")
+        assert out.read_bytes().decode("utf-8") == golden_runs[fmt].stdout
+
+
+def test_output_into_a_missing_folder_is_a_clean_error(tmp_path):
+    r = check(REGISTRY, "--as-of", AS_OF, "-o", str(tmp_path / "no" / "such" / "report.txt"))
+    assert_clean_failure(r)
+    assert "error[output]" in r.stderr
+
+
+# --- colour -----------------------------------------------------------------------------
+
+
+def run_on_terminal(args, env_extra=None, env_drop=("NO_COLOR",)):
+    """Run torcheck with its standard output on a pseudo-terminal; (status, output)."""
+    env = {k: v for k, v in os.environ.items() if k not in env_drop}
+    env.update(env_extra or {})
+    env.setdefault("TERM", "xterm")
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "checker.cli", *args], cwd=ROOT, env=env,
+                             stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
+        os.close(slave)
+        chunks = []
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                p.kill()
+                raise AssertionError("torcheck wrote nothing for 60 s")
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        p.wait(timeout=60)
+        p.stderr.close()
+    finally:
+        os.close(master)
+    return p.returncode, b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
+def test_text_is_coloured_on_a_terminal(golden_runs):
+    code, out = run_on_terminal(["check", REGISTRY, "--as-of", AS_OF])
+    assert code == 1
+    assert "\x1b[1;31merror\x1b[0m" in out and "\x1b[33mwarning\x1b[0m" in out
+    assert "\x1b[36mnotice\x1b[0m" in out
+    assert ANSI.sub("", out) == golden_runs["text"].stdout  # colour adds nothing else
+
+
+@pytest.mark.parametrize("value", ["1", "0", "yes"])
+def test_no_color_turns_colour_off_on_a_terminal(golden_runs, value):
+    code, out = run_on_terminal(["check", REGISTRY, "--as-of", AS_OF], {"NO_COLOR": value})
+    assert code == 1
+    assert out == golden_runs["text"].stdout
+
+
+def test_an_empty_no_color_is_not_set(golden_runs):
+    # no-color.org: NO_COLOR counts when it is present and not empty
+    code, out = run_on_terminal(["check", REGISTRY, "--as-of", AS_OF], {"NO_COLOR": ""})
+    assert "\x1b[1;31merror\x1b[0m" in out
+
+
+def test_a_report_file_is_never_coloured_even_from_a_terminal(golden_runs, tmp_path):
+    target = tmp_path / "report.txt"
+    code, out = run_on_terminal(["check", REGISTRY, "--as-of", AS_OF, "-o", str(target)])
+    assert (code, out) == (1, "")
+    assert target.read_text(encoding="utf-8") == golden_runs["text"].stdout
+
+
+def test_other_formats_are_never_coloured_on_a_terminal(golden_runs):
+    code, out = run_on_terminal(["check", REGISTRY, "--as-of", AS_OF, "--format", "markdown"])
+    assert out == golden_runs["markdown"].stdout
+
+
+# --- gating: --baseline -----------------------------------------------------------------
+
+
+@pytest.fixture()
+def registry(tmp_path):
+    """A copy of the golden registry that a test may change."""
+    dest = tmp_path / "registry"
+    shutil.copytree(ROOT / REGISTRY, dest)
+    return dest
+
+
+NEW_STATEMENT = """
+  - id: st-kim-2
+    speaker: p-kim
+    date: 2025-09-01
+"""
+
+
+def add_statement(registry: Path):
+    conduct = registry / "conduct.yaml"
+    text = conduct.read_text(encoding="utf-8")
+    conduct.write_text(text.replace("\nrepresentations:", NEW_STATEMENT + "\nrepresentations:", 1),
+                       encoding="utf-8")
+
+
+def test_baseline_suppresses_old_violations_and_catches_new_ones(registry, tmp_path):
+    baseline = tmp_path / "baseline.json"
+    first = check(str(registry), "--as-of", AS_OF, "--format", "json", "-o", str(baseline))
+    assert first.returncode == 1
+    assert len(json.loads(baseline.read_text(encoding="utf-8"))["violations"]) == len(EXPECTED)
+
+    # nothing new: exit 0, nothing reported, the summary counts what is reported
+    again = check(str(registry), "--as-of", AS_OF, "--format", "json", "--baseline", str(baseline))
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert data["violations"] == []
+    assert data["summary"] == {"error": 0, "warning": 0, "notice": 0, "records": 21, "rules": 37}
+    text = check(str(registry), "--as-of", AS_OF, "--baseline", str(baseline))
+    assert text.returncode == 0
+    assert "No violations in 21 records checked against 37 rules" in text.stdout
+
+    # a new violation still fails, and is the only one reported, in every format
+    add_statement(registry)
+    new = check(str(registry), "--as-of", AS_OF, "--format", "json", "--baseline", str(baseline))
+    assert new.returncode == 1, new.stderr
+    data = json.loads(new.stdout)
+    assert [(v["rule"], v["record"]) for v in data["violations"]] == [("unauthorised-statement", "st-kim-2")]
+    assert data["summary"]["error"] == 1 and data["summary"]["records"] == 22
+    sarif = check(str(registry), "--as-of", AS_OF, "--format", "sarif", "--baseline", str(baseline))
+    assert sarif.returncode == 1
+    assert [r["ruleId"] for r in json.loads(sarif.stdout)["runs"][0]["results"]] == ["unauthorised-statement"]
+
+    # fixing an old violation changes nothing for the gate
+    (registry / "centres.yaml").unlink()
+    assert check(str(registry), "--as-of", AS_OF, "--baseline", str(baseline)).returncode == 1
+
+
+def test_baseline_matches_by_rule_record_and_message_not_by_place(registry, tmp_path):
+    # the baseline of a run from another folder (paths differ) still matches
+    baseline = tmp_path / "baseline.json"
+    check(REGISTRY, "--as-of", AS_OF, "--format", "json", "-o", str(baseline))
+    assert check(str(registry), "--as-of", AS_OF, "--baseline", str(baseline)).returncode == 0
+    # a message that changes (here, another date) is a new violation
+    conduct = registry / "conduct.yaml"
+    conduct.write_text(conduct.read_text(encoding="utf-8").replace("date: 2025-06-05", "date: 2025-06-06"),
+                       encoding="utf-8")
+    r = check(str(registry), "--as-of", AS_OF, "--format", "json", "--baseline", str(baseline))
+    assert r.returncode == 1
+    assert [v["record"] for v in json.loads(r.stdout)["violations"]] == ["st-kim"]
+
+
+def test_baseline_with_fail_on_never_still_reports(registry, tmp_path):
+    baseline = tmp_path / "baseline.json"
+    check(str(registry), "--as-of", AS_OF, "--format", "json", "-o", str(baseline))
+    add_statement(registry)
+    r = check(str(registry), "--as-of", AS_OF, "--baseline", str(baseline), "--fail-on", "never")
+    assert r.returncode == 0
+    assert "st-kim-2" in r.stdout and "st-kim " not in r.stdout
+
+
+@pytest.mark.parametrize("content, why", [
+    (None, "does not exist"),
+    ("{not json", "is not a JSON report"),
+    ("", "is not a JSON report"),
+    ("[]", "is not a JSON report"),
+    ('{"violations": 3}', "is not a JSON report"),
+    ('{"violations": [{"rule": "x"}]}', "is not a JSON report"),
+    ('{"as_of": "2025-10-15"}', "is not a JSON report"),
+    (b"\xff\xfe not utf-8", "is not a JSON report"),
+    ("folder", "cannot read baseline file"),
+], ids=["missing", "not-json", "empty", "a-list", "not-a-list", "no-message", "no-violations",
+        "not-utf8", "a-folder"])
+def test_unusable_baseline_is_a_clean_error(tmp_path, content, why):
+    path = tmp_path / "baseline.json"
+    if content == "folder":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    r = check(REGISTRY, "--as-of", AS_OF, "--baseline", str(path))
+    assert_clean_failure(r)
+    assert f"error[baseline]: " in r.stderr and why in r.stderr
+    assert r.stderr.rstrip("\n").splitlines()[-1] == "torcheck: 1 problem; nothing was checked"
+
+
+def test_a_sarif_report_is_not_a_baseline(tmp_path):
+    sarif = tmp_path / "old.sarif"
+    check(REGISTRY, "--as-of", AS_OF, "--format", "sarif", "-o", str(sarif))
+    r = check(REGISTRY, "--as-of", AS_OF, "--baseline", str(sarif))
+    assert_clean_failure(r)
+    assert "is not a JSON report of torcheck check --format json" in r.stderr
+
+
+# --- gating: --fail-on ------------------------------------------------------------------
+
+
+def registry_with(tmp_path, text: str) -> str:
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    (folder / "registry.yaml").write_text(text, encoding="utf-8")
+    return str(folder)
+
+
+ONLY_A_NOTICE = """
+organizations:
+  - {id: o-itu, name: ITU, type: un_entity}
+  - {id: o-acme, name: Acme, type: private}
+partnerships:
+  - {id: ps-itu, organization: o-itu, since: 2016-05-01}
+publications:
+  - {id: pub-1, title: T, status: published, published_on: 2025-07-01, responsible: o-itu, logos: [o-acme]}
+approvals:
+  - {id: ap-1, kind: written_consent, by: secretariat, date: 2025-06-01, subject: pub-1}
+"""
+ONLY_A_WARNING = """
+people:
+  - {id: p-kim, name: Kim}
+representations:
+  - {id: rep-1, person: p-kim, venue: Expo, date: 2025-05-20}
+"""
+AN_ERROR = ONLY_A_WARNING + """
+statements:
+  - {id: st-1, speaker: p-kim, date: 2025-06-05}
+"""
+CLEAN = """
+people:
+  - {id: p-kim, name: Kim}
+"""
+
+
+@pytest.mark.parametrize("text, statuses", [
+    (CLEAN, {"error": 0, "warning": 0, "notice": 0, "never": 0}),
+    (ONLY_A_NOTICE, {"error": 0, "warning": 0, "notice": 1, "never": 0}),
+    (ONLY_A_WARNING, {"error": 0, "warning": 1, "notice": 1, "never": 0}),
+    (AN_ERROR, {"error": 1, "warning": 1, "notice": 1, "never": 0}),
+], ids=["clean", "notice", "warning", "error"])
+def test_fail_on(tmp_path, text, statuses):
+    # in-process (click's runner: the same command, options and exit statuses, without
+    # a new interpreter per run); test_fail_on_in_a_process runs it as a user would
+    from click.testing import CliRunner
+
+    from checker.cli import main
+
+    reg = registry_with(tmp_path, text)
+    reports = set()
+    for level, expected in statuses.items():
+        r = CliRunner().invoke(main, ["check", reg, "--as-of", AS_OF, "--format", "json", "--fail-on", level])
+        assert r.exit_code == expected, (level, r.output)
+        reports.add(r.stdout)
+    default = CliRunner().invoke(main, ["check", reg, "--as-of", AS_OF, "--format", "json"])
+    assert default.exit_code == statuses["error"]  # --fail-on error is the default
+    reports.add(default.stdout)
+    assert len(reports) == 1  # the report is the same whatever the gate
+
+
+def test_fail_on_in_a_process(tmp_path):
+    reg = registry_with(tmp_path, ONLY_A_NOTICE)
+    statuses = {level: check(reg, "--as-of", AS_OF, "--fail-on", level).returncode
+                for level in ("error", "warning", "notice", "never")}
+    assert statuses == {"error": 0, "warning": 0, "notice": 1, "never": 0}
+
+
+def test_fail_on_an_unknown_level_is_a_usage_error():
+    r = check(REGISTRY, "--as-of", AS_OF, "--fail-on", "fatal")
+    assert_clean_failure(r)
+    assert "fatal" in r.stderr and "notice" in r.stderr
+
+
+def test_input_errors_win_over_the_gate(tmp_path):
+    reg = registry_with(tmp_path, "people:\n  - {id: p-1, name: A, shoe_size: 9}\n")
+    r = check(reg, "--as-of", AS_OF, "--fail-on", "never")
+    assert_clean_failure(r)
+    assert "error[unknown-field]" in r.stderr
