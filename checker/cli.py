@@ -94,7 +94,8 @@ def exit_status(violations, fail_on: str) -> int:
 
 
 def use_color(out) -> bool:
-    return out is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """Colour on a terminal only, and not when NO_COLOR is set to anything but "" (no-color.org)."""
+    return out is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=()):
@@ -124,6 +125,8 @@ def read_baseline(path: str):
         return {(v["rule"], v["record"], v["message"]) for v in data["violations"]}
     except FileNotFoundError:
         fail([Diagnostic("baseline", f"baseline file {path} does not exist")])
+    except OSError as e:  # a folder, no permission
+        fail([Diagnostic("baseline", f"cannot read baseline file {path}: {e.strerror}")])
     except (ValueError, KeyError, TypeError):
         fail([Diagnostic("baseline", f"{path} is not a JSON report of torcheck check --format json")])
 
