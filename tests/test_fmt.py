@@ -5,9 +5,14 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark, get_terminal_names
+from lark.lexer import PatternStr
 
 from checker.cli import main
 from checker.fmt import _annotate, format_text, lossless_parse, tokens
+from checker.parse import parse_text, parser
 
 from .conftest import RULES, torcheck
 
@@ -204,3 +209,29 @@ def test_a_missing_path_exits_2(tmp_path):
     r = CliRunner().invoke(main, ["fmt", str(tmp_path / "nowhere")])
     assert r.exit_code == 2
     assert "error[not-found]" in r.stderr
+
+
+def _generated_files():
+    """Rule files drawn from the grammar itself, with white space and comments of every sort between tokens."""
+    sep = st.sampled_from([" ", "  ", "\n", "\n\n    ", "\t", "\n  # a comment «цитата»  \n "])
+    terms, rules, ignore = parser().grammar.compile(["start"], ())
+    names = get_terminal_names(terms, rules, ignore)
+    explicit = {}
+    for t in parser().terminals:
+        if t.name in names:
+            s = st.just(t.pattern.value) if isinstance(t.pattern, PatternStr) else \
+                st.from_regex(t.pattern.to_regexp(), fullmatch=True)
+            explicit[t.name] = st.tuples(s, sep).map("".join)
+    explicit["WS"] = st.just(" ")
+    explicit["COMMENT"] = st.just("# c\n")
+    return from_lark(parser(), start="start", explicit=explicit)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(text=_generated_files())
+def test_any_file_of_the_grammar_formats_once_and_keeps_its_tokens(text):
+    tree, diags = parse_text(text, "gen.rules")
+    if tree is None:  # the generator may glue two tokens into one: not a rule file, nothing to format
+        return
+    once = format_text(text, "gen.rules")  # checks its own tokens and tree, or raises
+    assert format_text(once, "gen.rules") == once
