@@ -150,10 +150,10 @@ class Evaluation:
             if f is not None and f.default is not None and rec is not None and fname not in rec.field_locations:
                 # not written in the file: say so, and point at the field the value comes from
                 if kind is not None and f.default in kind.fields:
-                    text += f" ({fname} not given: taken from {f.default})"
+                    text += f": {fname} not given, taken from {f.default}"
                     src = rec.field_locations.get(f.default, src)
                 else:
-                    text += f" ({fname} not given: {f.default} by default)"
+                    text += f": {fname} not given, {f.default} by default"
         node = {"fact": text}
         if src is not None:
             node["source"] = str(src)
