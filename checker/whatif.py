@@ -4,8 +4,11 @@
 engine: the rows that only the registry has are retracted, the rows that only
 the proposed registry has are asserted (the calendar relations included, so a
 proposal dated in a new year gets its quarters), and the rules are asked
-again. `full=True` evaluates the proposed registry from scratch instead; the
-two give the same answer, row for row (tests/test_whatif.py holds them to it).
+again. A relation that reads none of the changed relations (directly or
+through the rules it rests on) keeps the answer the engine gave before, so
+only what the proposal can reach is computed again. `full=True` evaluates
+the proposed registry from scratch instead; the two give the same answer, row
+for row (tests/test_whatif.py holds them to it).
 
 Violations are compared by rule, record and message (cli.md): what only the
 proposed registry has is *introduced*, what only the registry has is
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import ir
 from .evaluate import Evaluation, calendar_facts, evaluate
 from .model import SEVERITIES, Violation
 from .registry import Registry, facts as registry_facts
@@ -46,11 +50,55 @@ class WhatIf:
 def what_if(rulebook, registry: Registry, proposed: Registry, as_of: str, *,
             engine: str = "pydatalog", full: bool = False) -> WhatIf:
     """Compare the violations of `registry` and `proposed` (the registry with the proposal applied)."""
-    ev = evaluate(rulebook, registry, as_of, engine)
+    ev = evaluate_base(rulebook, registry, as_of, engine)
     before = ev.violations()
     after_ev = evaluate(rulebook, proposed, as_of, engine) if full else apply(ev, proposed)
     after = after_ev.violations()
     return compare(before, after, registry, proposed, as_of, rulebook.name)
+
+
+class _Answers:
+    """An engine that keeps its answers, and gives kept ones instead of asking again."""
+
+    def __init__(self, engine, kept=None):
+        self.engine = engine
+        self.kept = dict(kept or {})
+        self.answers = {}
+
+    def query(self, rel):
+        rows = self.kept.get(rel)
+        if rows is None:
+            rows = self.engine.query(rel)
+        self.answers[rel] = rows
+        return rows
+
+    def load(self, facts):
+        self.engine.load(facts)
+
+    def retract(self, facts):
+        self.engine.retract(facts)
+
+
+def evaluate_base(rulebook, registry: Registry, as_of: str, engine: str = "pydatalog") -> Evaluation:
+    """evaluate(), its engine keeping its answers for `apply`."""
+    ev = evaluate(rulebook, registry, as_of, engine)
+    return Evaluation(ev.rulebook, ev.registry, ev.as_of, ev.facts, ev.provenance, _Answers(ev.engine))
+
+
+def reads(program) -> dict:
+    """derived relation -> every relation its rows depend on (itself included), through the rules."""
+    deps: dict = {}
+    for rule in program.rules:
+        deps.setdefault(rule.head, {rule.head}).update(rel for rel, _ in ir.relations_used(rule.body))
+    grew = True
+    while grew:  # to the fixed point: recursive helpers depend on themselves
+        grew = False
+        for rel, ds in deps.items():
+            more = set().union(*(deps.get(d, ()) for d in ds)) - ds
+            if more:
+                ds |= more
+                grew = True
+    return deps
 
 
 def apply(ev: Evaluation, proposed: Registry) -> Evaluation:
@@ -58,7 +106,9 @@ def apply(ev: Evaluation, proposed: Registry) -> Evaluation:
 
     The new evaluation's facts and provenance are exactly those a full
     evaluation of `proposed` builds (same rows, same order), so everything
-    derived from them, explanations included, is the same too.
+    derived from them, explanations included, is the same too. When `ev`
+    comes from `evaluate_base`, the answers it gave for relations the
+    proposal cannot reach are given again without asking the engine.
     """
     facts, provenance = registry_facts(proposed, ev.rulebook.vocabulary)
     new = {rel: list(rows) for rel, rows in facts.items()}
@@ -75,7 +125,12 @@ def apply(ev: Evaluation, proposed: Registry) -> Evaluation:
             come[rel] = into
     ev.engine.retract(gone)
     ev.engine.load(come)
-    return Evaluation(ev.rulebook, proposed, ev.as_of, new, provenance, ev.engine)
+    changed = set(gone) | set(come)
+    answers = getattr(ev.engine, "answers", {})
+    deps = reads(ev.rulebook.program) if answers else {}
+    kept = {rel: rows for rel, rows in answers.items() if rel in deps and not deps[rel] & changed}
+    engine = _Answers(getattr(ev.engine, "engine", ev.engine), kept)
+    return Evaluation(ev.rulebook, proposed, ev.as_of, new, provenance, engine)
 
 
 def compare(before, after, registry: Registry, proposed: Registry, as_of: str, rulebook: str) -> WhatIf:
