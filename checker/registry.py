@@ -110,6 +110,7 @@ class Record:
 class Registry:
     path: str  # as displayed
     records: dict  # id -> Record, in sorted file order then position (what-if additions last)
+    base: "Registry | None" = None  # what-if: the registry as read, before the proposal
 
     def __len__(self) -> int:
         return len(self.records)
@@ -674,6 +675,7 @@ def load_registry(path: str, vocab: Vocabulary, *, display: str | None = None,
         records[rec.id] = rec
         kept[rec.id] = r
     from_registry = set(records)
+    as_read = dict(records) if add_files or remove_ids else None
     removed: dict[str, Record] = {}
     for rid in dict.fromkeys(remove_ids):
         if rid in records:
@@ -701,7 +703,7 @@ def load_registry(path: str, vocab: Vocabulary, *, display: str | None = None,
                help="remove or change the referring records too, or replace the record (--add a file with the same id)")
     if ld.diags:
         raise InputError(ld.diags)
-    return Registry(shown, records)
+    return Registry(shown, records, None if as_read is None else Registry(shown, as_read))
 
 
 def _dup(ld: _Loader, vocab: Vocabulary, r: _Read, first: Record, what_if=False):
