@@ -391,3 +391,21 @@ def test_property_what_if_is_the_difference_of_two_checks(rulebook, base, full_b
     assert [v.to_json() for v in w.resolved] == [v.to_json() for v in full_before if v.key() not in after]
     assert w.unchanged == len(before & after)
     event(f"introduced {bool(w.introduced)}, resolved {bool(w.resolved)}")
+
+
+def test_the_registry_is_read_once_and_its_base_is_the_registry_as_read(rulebook, base, tmp_path):
+    add = write(tmp_path, "proposal.yaml", MIXED)
+    prop = proposed(rulebook, [add], ["ps-valmora", "a-ip-2025"])
+    assert prop.base.records == base.records and list(prop.base.records) == list(base.records)
+    assert proposed(rulebook).base is None  # no proposal: the registry is its own base
+
+
+def test_a_proposal_may_add_the_record_a_reference_of_the_registry_misses(tmp_path):
+    """References are checked on the result (cli.md): the registry alone need not be whole."""
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    write(reg, "r.yaml", "external_work:\n  - id: w1\n    by: p-new\n    forum: F\n    started: 2026-01-01\n")
+    add = write(tmp_path, "p.yaml", "people:\n  - id: p-new\n    name: New\n")
+    code, out, err = run(str(reg), "--as-of", "2026-06-01", "--add", add, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out) == {"as_of": "2026-06-01", "introduced": [], "resolved": [], "unchanged": 1}

@@ -27,14 +27,10 @@ def command(registry, add_files, remove_ids, rules, as_of, fmt, fail_on, engine)
     Lists the violations the proposal introduces (+) and resolves (-); exits 1
     when it introduces one at or above --fail-on.
     """
-    from ..registry import load_registry
     from ..whatif import RENDERERS, what_if
 
     rb, proposed = load_inputs(registry, rules, add_files, remove_ids)
-    # the registry as it stands: read without the proposal (it loaded cleanly just now)
-    from ..cli import display_path
-
-    base = load_registry(registry, rb.vocabulary, display=display_path(registry))
+    base = proposed.base or proposed  # the registry as read, before the proposal (the folder is read once)
     result = what_if(rb, base, proposed, as_of, engine=choose_engine(engine, proposed))
     write_output(RENDERERS[fmt](result), None)
     sys.exit(exit_status(result.introduced, fail_on))
