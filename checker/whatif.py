@@ -159,11 +159,19 @@ def _counts(vs) -> str:
     return ", ".join(f"{n[s]} {s}" + ("" if n[s] == 1 else "s") for s in SEVERITIES)
 
 
+_SHOWN_IDS = 12  # a large proposal names its first records, then how many more
+
+
+def _ids(ids, fmt=str) -> str:
+    shown = ", ".join(fmt(i) for i in ids[:_SHOWN_IDS])
+    return shown + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
+
+
 def _proposal_words(w: WhatIf) -> list[str]:
     out = []
     for verb, ids in (("adds", w.added), ("replaces", w.replaced), ("removes", w.removed)):
         if ids:
-            out.append(f"{verb} {_plural(len(ids), 'record')} ({', '.join(ids)})")
+            out.append(f"{verb} {_plural(len(ids), 'record')} ({_ids(ids)})")
     return out
 
 
@@ -224,7 +232,7 @@ def render_markdown(w: WhatIf) -> str:
     words = []
     for verb, ids in (("Adds", w.added), ("Replaces", w.replaced), ("Removes", w.removed)):
         if ids:
-            words.append(f"- {verb} " + ", ".join(code(i) for i in ids))
+            words.append(f"- {verb} " + _ids(ids, code))
     out += words or ["- Changes no record"]
     for title, vs in (("Introduced", w.introduced), ("Resolved", w.resolved)):
         out += ["", f"## {title} ({len(vs)})", ""]

@@ -103,6 +103,7 @@ def entries(cal):
 def test_every_kind_of_deadline(rulebook, registry):
     cal = upcoming(rulebook, registry, AS_OF, horizon(AS_OF, "6m"))
     assert entries(cal) == EXPECTED_6M
+    assert upcoming(rulebook, registry, AS_OF, horizon(AS_OF, "6m"), "sqlite") == cal
     assert {e.deadline for e in cal.entries} == {d.id for d in rulebook.deadlines}
     quarterly = [e for e in cal.entries if e.rule == "ip-lead-missing-quarterly-meeting"]
     assert [e.message for e in quarterly] == [

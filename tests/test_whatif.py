@@ -409,3 +409,13 @@ def test_a_proposal_may_add_the_record_a_reference_of_the_registry_misses(tmp_pa
     code, out, err = run(str(reg), "--as-of", "2026-06-01", "--add", add, "--format", "json")
     assert code == 0, err
     assert json.loads(out) == {"as_of": "2026-06-01", "introduced": [], "resolved": [], "unchanged": 1}
+
+
+def test_a_large_proposal_names_its_first_records(rulebook):
+    from checker.whatif import WhatIf, render_markdown, render_text
+
+    w = WhatIf("2026-11-28", "u4ssc", (), (), 3, added=tuple(f"r{i:02d}" for i in range(15)))
+    assert "the proposal adds 15 records (r00, r01, r02, r03, r04, r05, r06, r07, r08, r09, r10, r11 and 3 more)" \
+        in render_text(w)
+    assert "- Adds `r00`, `r01`," in render_markdown(w) and "`r11` and 3 more" in render_markdown(w)
+    assert render_text(w).endswith("\n0 introduced, 0 resolved, 3 unchanged\n")
