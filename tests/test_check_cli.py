@@ -390,3 +390,144 @@ def test_input_errors_win_over_the_gate(tmp_path):
     r = check(reg, "--as-of", AS_OF, "--fail-on", "never")
     assert_clean_failure(r)
     assert "error[unknown-field]" in r.stderr
+
+
+# --- the documented CI recipe (docs/github-workflow.yml), run on a real git repository ----
+
+WORKFLOW = ROOT / "docs" / "github-workflow.yml"
+
+
+def test_the_workflow_is_a_valid_github_workflow():
+    # the JSON schema of GitHub workflows that check-jsonschema ships (no network)
+    r = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+                        str(WORKFLOW)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    steps = yaml_load(WORKFLOW)["jobs"]["torcheck"]["steps"]
+    uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
+    assert "github/codeql-action/upload-sarif" in uses
+    for step in steps:  # no expression inside a script: values come in through env
+        assert "${{" not in step.get("run", ""), step.get("id")
+
+
+def yaml_load(path: Path):
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def run_workflow(repo: Path, base_sha: str, tmp_path: Path):
+    """The workflow's shell steps for a pull request, in order, as GitHub's runner runs them
+    (bash -eo pipefail, GITHUB_ENV carried from step to step); installing torcheck is skipped,
+    it is on PATH. Returns {step id: (status, stdout+stderr)} and the job summary."""
+    wf = yaml_load(WORKFLOW)
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir(parents=True)
+    files = {name: tmp_path / name for name in ("github-env", "github-output", "step-summary")}
+    for f in files.values():
+        f.write_text("", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "BASELINE", "AS_OF")}
+    env.update({k: str(v) for k, v in wf["env"].items() if k != "TORCHECK"})
+    env.update({
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
+        "RUNNER_TEMP": str(runner_temp), "GITHUB_ENV": str(files["github-env"]),
+        "GITHUB_OUTPUT": str(files["github-output"]), "GITHUB_STEP_SUMMARY": str(files["step-summary"]),
+        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    })
+    expressions = {"${{ github.event.pull_request.base.sha }}": base_sha}
+    results = {}
+    for step in wf["jobs"]["torcheck"]["steps"]:
+        if "run" not in step or step.get("id") == "install":
+            continue
+        step_env = dict(env)
+        for line in files["github-env"].read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            step_env[key] = value
+        for key, value in (step.get("env") or {}).items():
+            step_env[key] = expressions.get(value, value)
+        r = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                           cwd=repo, env=step_env, capture_output=True, text=True, timeout=300)
+        results[step["id"]] = (r.returncode, r.stdout + r.stderr)
+    results["env"] = dict(line.partition("=")[::2] for line in
+                          files["github-env"].read_text(encoding="utf-8").splitlines())
+    return results, files["step-summary"].read_text(encoding="utf-8")
+
+
+def git_repo(path: Path) -> callable:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=path, env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    path.mkdir(parents=True, exist_ok=True)
+    git("init", "--quiet")
+    return git
+
+
+def commit_all(git, message):
+    git("add", "-A")
+    git("commit", "--quiet", "-m", message)
+    return git("rev-parse", "HEAD")
+
+
+def test_the_workflow_fails_a_pull_request_on_a_new_error_only(tmp_path):
+    repo = tmp_path / "registry-repo"
+    git = git_repo(repo)
+    shutil.copytree(ROOT / REGISTRY, repo / "facts")
+    base = commit_all(git, "the registry, with its known violations")
+
+    # a pull request that adds an error: the gate fails, on that error alone
+    add_statement(repo / "facts")
+    commit_all(git, "a statement on behalf of U4SSC by p-kim")
+    steps, summary = run_workflow(repo, base, tmp_path / "pr1")
+    assert steps["as-of"][0] == 0 and steps["baseline"][0] == 0 and steps["sarif"][0] == 0, steps
+    status, log = steps["gate"]
+    assert status == 1, log
+    assert "st-kim-2" in log and "1 error, 0 warnings, 0 notices" in log
+    assert "ps-city" not in log and "ps-city" not in summary  # inherited, not new
+    assert "| error | 1 |" in summary and "`st-kim-2`" in summary
+    # one day for every run: today's (what the registry breaks depends on it)
+    as_of = steps["env"]["AS_OF"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", as_of)
+    baseline = json.loads(Path(steps["env"]["BASELINE"]).read_text(encoding="utf-8"))
+    assert baseline["as_of"] == as_of
+    known = {(v["rule"], v["record"]) for v in baseline["violations"]}
+    assert ("partner-not-un-entity", "ps-city") in known and ("unauthorised-statement", "st-kim-2") not in known
+    # the SARIF for code scanning holds every violation, old and new, on the registry's lines
+    sarif = json.loads((repo / "torcheck.sarif").read_text(encoding="utf-8"))
+    results = sarif["runs"][0]["results"]
+    assert {(r["ruleId"], r["properties"]["record"]) for r in results} == known | {
+        ("unauthorised-statement", "st-kim-2")}
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert all(u.startswith("facts/") and (repo / u).is_file() for u in uris)
+    assert (repo / "torcheck.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+    # a pull request that fixes a known violation and moves the others around: it passes
+    git("checkout", "--quiet", "-b", "pr2", base)
+    for leftover in ("torcheck.sarif", "torcheck.html", "torcheck.md"):
+        (repo / leftover).unlink(missing_ok=True)
+    (repo / "facts" / "centres.yaml").unlink()
+    conduct = repo / "facts" / "conduct.yaml"
+    conduct.write_text("# reordered, commented\n\n" + conduct.read_text(encoding="utf-8"), encoding="utf-8")
+    commit_all(git, "the centre withdrawn; a comment")
+    steps, summary = run_workflow(repo, base, tmp_path / "pr2")
+    status, log = steps["gate"]
+    assert status == 0, log
+    assert "No violations in" in log
+
+
+def test_the_workflow_counts_everything_as_new_when_the_base_has_no_registry(tmp_path):
+    repo = tmp_path / "registry-repo"
+    git = git_repo(repo)
+    (repo / "README.md").write_text("A registry, soon.\n", encoding="utf-8")
+    base = commit_all(git, "an empty repository")
+    shutil.copytree(ROOT / REGISTRY, repo / "facts")
+    commit_all(git, "the registry")
+    steps, _ = run_workflow(repo, base, tmp_path / "pr")
+    status, log = steps["baseline"]
+    assert status == 0 and "::warning::the base registry could not be checked (exit 2)" in log
+    status, log = steps["gate"]
+    assert status == 1
+    assert "error    ps-city  facts/partnerships.yaml:5" in log and "error    st-kim  facts/conduct.yaml:3" in log
