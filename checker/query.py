@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .compile import Compiler, Rulebook
+from .compile import Compiler, Rulebook, _unique
 from .engines import sort_rows
 from .evaluate import evaluate
 from .model import Diagnostic, InputError, Location
@@ -62,6 +62,18 @@ def _parser() -> Lark:
     return Lark(grammar_text(), parser="lalr", start="cond", propagate_positions=True, maybe_placeholders=False)
 
 
+def _accepted(text: str, pos, fallback) -> set:
+    """What may follow the text before `pos`, found by parsing it (as checker.parse does for rule files)."""
+    if pos is None:
+        return fallback
+    try:
+        ip = _parser().parse_interactive(text[:pos])
+        ip.exhaust_lexer()
+        return ip.accepts()
+    except UnexpectedInput:
+        return fallback
+
+
 def parse_condition(text: str, path: str = CONDITION_PATH):
     """(condition syntax tree, []) or (None, diagnostics)."""
     lines = text.splitlines() or [""]
@@ -76,15 +88,17 @@ def parse_condition(text: str, path: str = CONDITION_PATH):
         tree = _parser().parse(text)
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
-        return diag(e.line, e.column, f"unexpected character {ch!r}")
+        allowed = _accepted(text, e.pos_in_stream, e.allowed)
+        return diag(e.line, e.column, f"unexpected character {ch!r}" + ("; " + _describe_expected(allowed) if allowed else ""))
     except UnexpectedEOF as e:
-        return diag(len(lines), len(lines[-1]) + 1, "unexpected end of the condition; " + _describe_expected(e.expected))
+        return diag(len(lines), len(lines[-1]) + 1, "unexpected end of the condition; "
+                    + _describe_expected(_accepted(text, len(text), e.expected)))
     except UnexpectedToken as e:
         tok = e.token
+        expected = e.interactive_parser.accepts() if e.interactive_parser is not None else e.expected
         if tok.type == "$END":
-            return diag(len(lines), len(lines[-1]) + 1,
-                        "unexpected end of the condition; " + _describe_expected(e.expected))
-        return diag(tok.line, tok.column, f"unexpected {str(tok)!r}; " + _describe_expected(e.expected))
+            return diag(len(lines), len(lines[-1]) + 1, "unexpected end of the condition; " + _describe_expected(expected))
+        return diag(tok.line, tok.column, f"unexpected {str(tok)!r}; " + _describe_expected(expected))
     except UnexpectedInput as e:  # pragma: no cover - other lark errors
         return diag(getattr(e, "line", 1), getattr(e, "column", 1), str(e).splitlines()[0])
     cond = _Builder(path).transform(tree)
@@ -102,12 +116,7 @@ def prepare(rb: Rulebook, text: str) -> Question:
     comp.files[CONDITION_PATH] = text
     columns, alts = comp.compile_question(cond, HEAD)
     if comp.diags:
-        seen, unique = set(), []
-        for d in comp.diags:
-            if (d.code, d.message, str(d.location)) not in seen:
-                seen.add((d.code, d.message, str(d.location)))
-                unique.append(d)
-        raise InputError(unique)
+        raise InputError(_unique(comp.diags))  # a literal lowered in several alternatives: reported once
     return Question(text, columns, tuple(a.head for a in alts), dataclasses.replace(rb, program=comp.program))
 
 
