@@ -5,6 +5,8 @@ import shlex
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from checker.cli import main
 from checker.model import InputError
@@ -162,3 +164,21 @@ def test_parse_condition_never_raises_on_odd_text():
     for text in ["(", ")", "not", "\"unterminated", "a.b", "X.", "1 +", "\n\n", "{", "event(E),"]:
         cond, diags = parse_condition(text)
         assert cond is None and diags and diags[0].code == "syntax"
+
+
+_WORDS = ["holds", "event", "appointment", "E", "P", "_", "A.role", "E.logos", "ip_lead", "u4ssc", "as_of",
+          "not", "or", "in", "is", "absent", "(", ")", ",", "{", "}", "=", "<", "+", "1 day", "2026-01-01", '"x"',
+          "date", "year_of", "quarter", "is_partner", ".", "X", "nobody"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.lists(st.sampled_from(_WORDS), max_size=12).map(" ".join), st.text(max_size=30)))
+def test_any_condition_compiles_or_gives_clean_diagnostics(rulebook, text):
+    """Runs of the language's words, and any text: a question or diagnostics, never a traceback."""
+    try:
+        q = prepare(rulebook, text)
+    except InputError as e:
+        assert e.diagnostics and all(d.location is not None and d.location.path == "<condition>"
+                                     for d in e.diagnostics if d.code in ("syntax",))
+    else:
+        assert all(h.startswith("query:") for h in q.heads)
