@@ -304,6 +304,7 @@ _TOKEN_WORDS = {
     "RULE_ID": "a rule id",
     "INT": "a number",
     "DATE": "a date",
+    "MONTHDAY": "a day of the year (--MM-DD)",
     "COMP": "a comparison (=, !=, <, <=, >, >=)",
     "UNIT": "days, months or years",
     "LPAR": '"("',
