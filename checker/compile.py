@@ -35,6 +35,7 @@ BUILTIN_RELATIONS = {
 }
 AS_OF_REL = "as_of"
 USER_FUNCTIONS = {"year_of": 1, "date": (2, 3), "max": 2, "min": 2}
+MAX_EXPANSIONS = 10_000  # uses of helpers inlined in one rulebook (the U4SSC rulebook needs about 100)
 
 
 # ====================================================================== vocabulary
@@ -546,6 +547,13 @@ class Compiler:
                 return A.And((), cond.span)
             if cond.name in stack:  # unreachable: cycles are recursive helpers
                 return A.And((), cond.span)
+            self.expansions = getattr(self, "expansions", 0) + 1
+            if self.expansions > MAX_EXPANSIONS:  # helpers that call one another twice, nested, double at each level
+                if self.expansions == MAX_EXPANSIONS + 1:
+                    self.err("too-many-alternatives", f"the helpers used here expand to more than {MAX_EXPANSIONS} "
+                             f"conditions", cond.span, "a helper that calls another several times, nested, grows "
+                             "exponentially: give the repeated part a helper of its own")
+                return A.And((), cond.span)
             mapping, pre = {}, []
             for (pv, _), arg in zip(p.params, cond.args):
                 if isinstance(arg, A.Var) and arg.name != "_":
@@ -569,10 +577,10 @@ class Compiler:
             out = [[]]
             for c in cond.items:
                 alts = self._dnf(c, frames)
-                out = [a + b for a in out for b in alts]
-                if len(out) > 4096:
+                if len(out) * len(alts) > 4096:  # checked before the product is built: 4096 x 4096 lists
                     self.err("too-many-alternatives", "this condition expands to more than 4096 alternatives", cond.span)
                     return out[:1]
+                out = [a + b for a in out for b in alts]
             return out
         if isinstance(cond, A.Or):
             out = []
