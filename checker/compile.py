@@ -549,11 +549,10 @@ class Compiler:
                 return A.And((), cond.span)
             self.expansions = getattr(self, "expansions", 0) + 1
             if self.expansions > MAX_EXPANSIONS:  # helpers that call one another twice, nested, double at each level
-                if self.expansions == MAX_EXPANSIONS + 1:
-                    self.err("too-many-alternatives", f"the helpers used here expand to more than {MAX_EXPANSIONS} "
-                             f"conditions", cond.span, "a helper that calls another several times, nested, grows "
-                             "exponentially: give the repeated part a helper of its own")
-                return A.And((), cond.span)
+                self.err("too-many-alternatives", f"the helpers used here expand to more than {MAX_EXPANSIONS} "
+                         f"conditions", cond.span, "a helper that calls another several times, nested, grows "
+                         "exponentially: give the repeated part a helper of its own")
+                raise _Abort()  # what is left would be reported as unbound or unknown
             mapping, pre = {}, []
             for (pv, _), arg in zip(p.params, cond.args):
                 if isinstance(arg, A.Var) and arg.name != "_":
@@ -901,7 +900,11 @@ class Compiler:
 
         walk(cond)
         lowered = []
-        for conj in self._dnf(self._inline(cond, set(), ()), ()):
+        try:
+            inlined = self._inline(cond, set(), ())
+        except _Abort:  # reported in self.diags
+            return (), []
+        for conj in self._dnf(inlined, ()):
             body, bound, explain, params = self._lower_conj(conj, set(), {})
             if body is not None:
                 lowered.append((body, bound, explain, params))
