@@ -7,6 +7,7 @@ explanation is the same whatever engine produced the rows.
 """
 from __future__ import annotations
 
+import copy
 import json
 import operator
 import re
@@ -45,7 +46,7 @@ class Evaluation:
     facts: dict
     provenance: dict
     engine: object
-    _rows: dict = field(default_factory=dict, repr=False, compare=False)  # relation -> rows, for proofs
+    _rows: dict = field(default_factory=dict, repr=False, compare=False)  # rows, indexes and proofs, for proofs
 
     def report(self, violations=None) -> Report:
         vs = self.violations() if violations is None else violations
@@ -189,9 +190,11 @@ class Evaluation:
     def _proof(self, rel: str, vals: tuple) -> list:
         if not rel.startswith("pred:") or rel not in self.rulebook.program.relations:
             return []
-        budget = [self._PROOF_BUDGET]
-        nodes = self._prove(rel, tuple(vals), (), budget)
-        return _dedupe(nodes or [])
+        key = ("proof", rel, tuple(vals))  # a conclusion's proof, found from no context: the same every time
+        if key not in self._rows:
+            budget = [self._PROOF_BUDGET]
+            self._rows[key] = _dedupe(self._prove(rel, tuple(vals), (), budget) or [])
+        return copy.deepcopy(self._rows[key])  # nodes are never shared between violations
 
     def _prove(self, rel, goal, stack, budget):
         """Nodes of the first proof of rel(goal) that avoids the goals on `stack`, or None."""
