@@ -344,9 +344,7 @@ def rulebook_for(rulebook: Rulebook, rule_ids) -> Rulebook:
         needed.add(rel)
         for r in by_head.get(rel, ()):
             todo.extend(name for name, _ in ir.relations_used(r.body))
-    program = ir.Program(relations=dict(prog.relations), edb=set(prog.edb),
-                         rules=[r for r in prog.rules if r.head in needed],
-                         static_facts=prog.static_facts)
+    program = dataclasses.replace(prog, rules=[r for r in prog.rules if r.head in needed])
     cut = dataclasses.replace(rulebook, rules=rules, program=program, deadlines=[])
     cache[key] = cut
     return cut
