@@ -158,7 +158,9 @@ def main():
 @click.option("--baseline", metavar="FILE", help="A JSON report of an earlier run: report only violations not in it.")
 @click.option("-o", "--output", "out", metavar="FILE", help="Write the report to FILE instead of standard output.")
 @engine_option
-def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine):
+@click.option("--docs-base", metavar="URL", help="With --format html: link each rule to URL/rules/<id>.html "
+              "(the site `torcheck docs` writes; a relative URL is taken from the report's folder).")
+def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base):
     """Check REGISTRY (a folder of YAML files) against the rulebook."""
     from .evaluate import evaluate
     from .render import render
@@ -170,7 +172,7 @@ def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine):
     if known is not None:
         vs = [v for v in vs if v.key() not in known]
     report = ev.report(vs)
-    write_output(render(report, fmt, color=use_color(out) and fmt == "text"), out)
+    write_output(render(report, fmt, color=use_color(out) and fmt == "text", docs_base=docs_base), out)
     sys.exit(exit_status(vs, fail_on))
 
 
