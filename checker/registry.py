@@ -322,6 +322,9 @@ class _Loader:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         problem = getattr(e, "problem", None) or str(e)
         context = getattr(e, "context", None)
+        cm = getattr(e, "context_mark", None)
+        if context and cm is not None and mark is not None and cm.line != mark.line:  # an unclosed [ or {: where
+            context += f" started on line {cm.line + 1}, column {cm.column + 1}"
         code, msg = "yaml-syntax", f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
         if "nesting depth" in problem:  # libyaml's own limit (1000), met before ours while scanning ahead
             code, msg = "too-deep", f"nesting deeper than {MAX_DEPTH} levels"
