@@ -164,7 +164,8 @@ def assert_engine_ready(program: ir.Program):
             assert ir.term_vars(a) <= bound, (rule.head, "head variable not bound", a)
         heads.setdefault(rule.head, []).append(rule)
     # stratification: no cycle of derived relations through a negation
-    graph = {h: {(r, neg) for rule in rs for r, neg in ir.relations_used(rule.body) if r in heads} for h, rs in heads.items()}
+    graph = {h: {(r, neg) for rule in rs for r, neg in ir.relations_used(rule.body) if r in heads}
+             for h, rs in heads.items()}
 
     def reach(src):
         seen, todo = set(), [src]

@@ -116,7 +116,8 @@ def hostile_registry(dst: Path, marker: Path) -> Path:
             text = re.sub(_ID.format(re.escape(old)), new, text)
         # a JSON string is a YAML double-quoted scalar
         text = text.replace(json.dumps(FORUM), json.dumps(bad))
-        text = re.sub(r'^(    (?:name|venue|title|text): ).*$', lambda m: m.group(1) + json.dumps(bad), text, flags=re.M)
+        text = re.sub(r'^(    (?:name|venue|title|text): ).*$', lambda m: m.group(1) + json.dumps(bad), text,
+                      flags=re.M)
         p.write_text(text, encoding="utf-8")
     assert json.dumps(bad) in (dst / "external_work.yaml").read_text(encoding="utf-8")
     return dst

@@ -24,7 +24,8 @@ import pytest
 from .conftest import FACTS, ROOT, torcheck
 
 AS_OF = "2026-11-28"
-DIAG = re.compile(r"^(?:(?P<path>[^\s:][^:]*):(?P<line>\d+)(?::(?P<col>\d+))?: )?error\[(?P<code>[a-z0-9-]+)\]: (?P<msg>.*)$")
+DIAG = re.compile(r"^(?:(?P<path>[^\s:][^:]*):(?P<line>\d+)(?::(?P<col>\d+))?: )?"
+                  r"error\[(?P<code>[a-z0-9-]+)\]: (?P<msg>.*)$")
 SUMMARY = re.compile(r"^torcheck: (\d+) problems?; nothing was checked$")
 
 
@@ -189,8 +190,10 @@ EXPECTED_RECORDS = [
     ("reg/records.yaml:39:11", "bad-year", "got 'MMXXV'", None),
     ("reg/records.yaml:40:9", "reserved-id", "'secretariat' is the id of a fixed body", None),
     ("reg/records.yaml:47:12", "bad-text", "field 'forum' of external_work ew-1 holds the control character U+001B", None),
-    ("reg/z-dup.yaml:2", "duplicate-id", "'o-dup' is already taken by the organization at reg/records.yaml:12", "ids are unique across the whole registry"),
-    ("reg/z-dup.yaml:6", "duplicate-id", "'p-ann' is already taken by the person at reg/good.yaml:6", "ids are unique across the whole registry"),
+    ("reg/z-dup.yaml:2", "duplicate-id", "'o-dup' is already taken by the organization at reg/records.yaml:12",
+     "ids are unique across the whole registry"),
+    ("reg/z-dup.yaml:6", "duplicate-id", "'p-ann' is already taken by the person at reg/good.yaml:6",
+     "ids are unique across the whole registry"),
 ]
 
 
@@ -284,10 +287,11 @@ def test_every_unreadable_file_at_once_quickly(tmp_path):
 def test_a_file_that_cannot_be_read_hides_no_other_problem(tmp_path):
     """A broken file stops dangling-ref checks (its ids may be missing) but nothing else."""
     write(tmp_path / "reg", {"a.yaml": "people:\n  - id: p-1\n    nmae: X\n    affiliation: o-nowhere\n",
-                             "b.yaml": "organizations: [\n"})
+                             "b.yaml": "organizations:\n  - id: o-1\n    name: [One\n"})
     ds = diagnostics(check(tmp_path))
     assert [(where(d), d["code"]) for d in ds] == [
-        ("reg/a.yaml:2:5", "missing-field"), ("reg/a.yaml:3:5", "unknown-field"), ("reg/b.yaml:2:1", "yaml-syntax")]
+        ("reg/a.yaml:2:5", "missing-field"), ("reg/a.yaml:3:5", "unknown-field"), ("reg/b.yaml:4:1", "yaml-syntax")]
+    assert "started on line 3, column 11" in ds[-1]["msg"]  # where the unclosed [ is
 
 
 # ---------------------------------------------------------------- the registry folder itself
