@@ -296,6 +296,26 @@ for _k in ("clause", "modality", "severity", "quote", "summary", "note", "record
     setattr(_Builder, "attr_" + _k, _make_attr(_k))
 
 
+# Syntax-tree levels a rule file may nest (the U4SSC rulebook needs 11). Every stage after the parser
+# walks the tree recursively: thousands of nested parentheses or `not`s ended in a RecursionError.
+MAX_NESTING = 64
+
+
+def _too_deep(tree):
+    """Where the tree first nests deeper than MAX_NESTING levels (a token or a node's meta), or None."""
+    stack = [(tree, 1)]
+    while stack:  # iterative: the tree may be deeper than Python's recursion limit
+        node, depth = stack.pop()
+        if isinstance(node, Token):
+            if depth > MAX_NESTING:
+                return node
+            continue
+        if depth > MAX_NESTING and not getattr(node.meta, "empty", True):
+            return node.meta
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return None
+
+
 _TOKEN_WORDS = {
     "NAME": "a lower-case name",
     "VAR": "a variable (upper-case)",
@@ -394,6 +414,10 @@ def parse_text(text: str, path: str) -> tuple[A.RuleFile | None, list[Diagnostic
         return None, diags
     except UnexpectedInput as e:  # pragma: no cover - other lark errors
         diag(getattr(e, "line", 1), getattr(e, "column", 1), str(e).splitlines()[0])
+        return None, diags
+    deep = _too_deep(tree)
+    if deep is not None:
+        diag(deep.line, deep.column, f"conditions nested deeper than {MAX_NESTING} levels", code="too-deep")
         return None, diags
     items = _Builder(path).transform(tree).children
     return A.RuleFile(path, text, tuple(items)), diags
