@@ -27,7 +27,7 @@ from .compile import Compiler, Rulebook, _unique
 from .engines import sort_rows
 from .evaluate import evaluate
 from .model import Diagnostic, InputError, Location
-from .parse import _Builder, _describe_expected, grammar_text
+from .parse import MAX_NESTING, _Builder, _describe_expected, _too_deep, grammar_text
 
 CONDITION_PATH = "<condition>"
 HEAD = "query"
@@ -101,6 +101,9 @@ def parse_condition(text: str, path: str = CONDITION_PATH):
         return diag(tok.line, tok.column, f"unexpected {str(tok)!r}; " + _describe_expected(expected))
     except UnexpectedInput as e:  # pragma: no cover - other lark errors
         return diag(getattr(e, "line", 1), getattr(e, "column", 1), str(e).splitlines()[0])
+    deep = _too_deep(tree)
+    if deep is not None:  # the builder and the compiler recurse: thousands of parentheses were a RecursionError
+        return diag(deep.line, deep.column, f"the condition nests deeper than {MAX_NESTING} levels")
     cond = _Builder(path).transform(tree)
     if isinstance(cond, tuple):  # a described group, ("__group__", cond, text)
         return diag(1, 1, "a described group (\"...\" after a parenthesis) only means something after `not`")
