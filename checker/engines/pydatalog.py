@@ -21,6 +21,42 @@ from . import sort_rows
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
+class _Failed:
+    """The value of a date function that fails (D + 99999999 years, date(2025, 2, 30), year_of of a text).
+
+    pyDatalog keeps the exception as the value, and the next comparison with
+    it raised a TypeError out of the check. Every comparison with this one is
+    false and no fact holds it, so the row is dropped, as the SQLite engine
+    drops a row whose function gave NULL.
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        return False
+
+    __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return "<failed>"
+
+
+_FAILED = _Failed()
+
+
+def _safe(fn):
+    def call(*args):
+        if any(a is _FAILED for a in args):
+            return _FAILED
+        try:
+            return fn(*args)
+        except Exception:  # noqa: BLE001 - any failure of a rule's arithmetic drops the row
+            return _FAILED
+
+    return call
+
+
 class PyDatalogEngine:
     name = "pydatalog"
 
@@ -57,7 +93,7 @@ class PyDatalogEngine:
         if isinstance(t, ir.K):
             return pyEngine.Const(t.value)
         if isinstance(t, ir.Fn):
-            fn = FUNCTIONS[t.name]
+            fn = _safe(FUNCTIONS[t.name])
             args = pyEngine.VarTuple([self._term(a, vars_) for a in t.args])
             return pyEngine.Operation(pyEngine.Const(None), fn, args)
         raise TypeError(t)
@@ -69,7 +105,10 @@ class PyDatalogEngine:
                 out.append(pyEngine.Literal(self.names[lit.rel], [self._term(a, vars_) for a in lit.args]))
                 bound |= ir.literal_vars(lit)
             elif isinstance(lit, ir.Let):
-                out.append(pyEngine.Literal("==", [self._term(lit.var, vars_), self._term(lit.expr, vars_)]))
+                v = self._term(lit.var, vars_)
+                out.append(pyEngine.Literal("==", [v, self._term(lit.expr, vars_)]))
+                if isinstance(lit.expr, ir.Fn):  # a failed function gives _FAILED, equal to nothing: drop the row
+                    out.append(pyEngine.Literal("==", [v, v]))
                 bound.add(lit.var.name)
             elif isinstance(lit, ir.Cmp):
                 out.append(pyEngine.Literal(_OPS[lit.op], [self._term(lit.left, vars_), self._term(lit.right, vars_)]))
