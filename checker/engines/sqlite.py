@@ -10,8 +10,11 @@ key. Relations that rules read get an index on each further column too.
 The derived relations are computed stratum by stratum (checker.engines.checks
 orders them and refuses a program with negation through recursion): a
 non-recursive rule is one `INSERT ... SELECT`; a recursive stratum is
-iterated semi-naively (each round joins one recursive atom with the rows new
-in the previous round) until no rule adds a row. Bodies become joins:
+iterated semi-naively until no rule adds a row. Its relations are rowid
+tables, so the rows a round adds are a rowid range; each round joins every
+recursive atom in turn with the previous round's range (its delta) and the
+other atoms with whole relations, and inserts only rows the relation lacks.
+Bodies become joins:
 
 - a positive atom is a table in FROM, its constants and repeated variables
   conditions in WHERE;
@@ -28,7 +31,8 @@ in the previous round) until no rule adds a row. Bodies become joins:
 Every constant, from a rule or a registry, is a bound parameter.
 
 `load` and `retract` change facts; the derived relations are recomputed in
-full before the next query.
+full before the next query. Statistics (ANALYZE) are kept for the relations
+of facts only.
 """
 from __future__ import annotations
 
@@ -93,20 +97,11 @@ class _Compiled:
         self.table = {rel: f"t{i}" for i, rel in enumerate(sorted(program.relations))}
         self.fn = {name: f"f{i}" for i, name in enumerate(sorted(FUNCTIONS))}
         self.derived = sorted({r.head for r in program.rules})
-        self.delta: dict[str, str] = {}
-        self.new: dict[str, str] = {}
+        recursive = {rel for st in self.strata if st.recursive for rel in st.relations}
         db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         read = {rel for rule in program.rules for rel, _ in ir.relations_used(rule.body)}
         for rel, arity in sorted(program.relations.items()):
-            _create(db, self.table[rel], arity, indexed=rel in read)
-        for st in self.strata:
-            if st.recursive:
-                for rel in st.relations:
-                    arity = program.relations[rel]
-                    self.delta[rel] = self.table[rel] + "_d"
-                    self.new[rel] = self.table[rel] + "_n"
-                    _create(db, self.delta[rel], arity, indexed=True)
-                    _create(db, self.new[rel], arity, indexed=False)
+            _create(db, self.table[rel], arity, indexed=rel in read, rowid=rel in recursive)
         self.plan = [self._compile_stratum(st) for st in self.strata]
         for rel, rows in sorted(program.static_facts.items()):
             _insert(db, self.table[rel], program.relations[rel], rows)
@@ -163,27 +158,42 @@ class _Compiled:
             else:
                 raise TypeError(lit)
 
-    def _rule_sql(self, rule: ir.Rule, sources: dict, target: str):
-        """INSERT OR IGNORE INTO target SELECT the rule's head; sources replace tables of some atoms."""
+    def _rule_sql(self, rule: ir.Rule, sources: dict, target: str, only_new: bool = False):
+        """INSERT OR IGNORE INTO target SELECT the rule's head; sources replace tables of some atoms.
+
+        only_new: leave out the rows the target has (a recursive relation read by the same statement,
+        which SQLite would otherwise copy whole, duplicates included, before inserting).
+        """
         params: dict = {}
         q = _Query(params, [0])
         env: dict = {}
         self._body(rule.body, env, q, sources)
-        cols = ", ".join(self._term(a, env, q) for a in rule.args) if rule.args else "1"
-        return f"INSERT OR IGNORE INTO {target} {_select(cols, q)}", params
+        exprs = [self._term(a, env, q) for a in rule.args] or ["1"]
+        if only_new:
+            same = " AND ".join(f"x.c{i} = {e}" for i, e in enumerate(exprs))
+            q.where.append(f"NOT EXISTS (SELECT 1 FROM {target} AS x WHERE {same})")
+        return f"INSERT OR IGNORE INTO {target} {_select(', '.join(exprs), q)}", params
 
     def _compile_stratum(self, st):
-        members = set(st.relations)
+        """("plain", statements) or ("recursive", tables, base statements, round statements).
+
+        A recursive relation is a rowid table: the rows a round adds get the next rowids, so the rows
+        new in the previous round (its delta) are those with rowid in (:lo_K, :hi_K]. A round joins each
+        recursive atom in turn with its delta and the other atoms with the whole relations.
+        """
         if not st.recursive:
             return ("plain", [self._rule_sql(r, {}, self.table[r.head]) for r in st.rules])
+        index = {rel: k for k, rel in enumerate(st.relations)}
         base, step = [], []
         for r in st.rules:
-            rec = [i for i, lit in enumerate(r.body) if isinstance(lit, ir.Pos) and lit.rel in members]
+            rec = [i for i, lit in enumerate(r.body) if isinstance(lit, ir.Pos) and lit.rel in index]
             if not rec:
-                base.append(self._rule_sql(r, {}, self.new[r.head]))
+                base.append(self._rule_sql(r, {}, self.table[r.head]))
             for i in rec:
-                step.append(self._rule_sql(r, {i: self.delta[r.body[i].rel]}, self.new[r.head]))
-        return ("recursive", st.relations, base, step)
+                k = index[r.body[i].rel]
+                delta = f"(SELECT * FROM {self.table[r.body[i].rel]} WHERE rowid > :lo_{k} AND rowid <= :hi_{k})"
+                step.append(self._rule_sql(r, {i: delta}, self.table[r.head], only_new=True))
+        return ("recursive", tuple(self.table[rel] for rel in st.relations), base, step)
 
 
 _COMPILED: dict[int, _Compiled] = {}
@@ -229,29 +239,23 @@ class SQLiteEngine:
                     for sql, params in step[1]:
                         db.execute(sql, params)
                     continue
-                _, rels, base, rounds = step
+                _, tables, base, rounds = step
                 for sql, params in base:
                     db.execute(sql, params)
-                while self._advance(rels):
+                hi = [0] * len(tables)
+                while True:
+                    lo, hi = hi, [db.execute(f"SELECT coalesce(max(rowid), 0) FROM {t}").fetchone()[0]
+                                  for t in tables]
+                    if lo == hi:
+                        break
+                    bounds = {f"lo_{k}": v for k, v in enumerate(lo)} | {f"hi_{k}": v for k, v in enumerate(hi)}
                     for sql, params in rounds:
-                        db.execute(sql, params)
+                        db.execute(sql, params | bounds)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         self.dirty = False
-
-    def _advance(self, rels) -> bool:
-        """Move the new rows of a recursive stratum into its relations; True if any was new."""
-        db, c, grew = self.db, self.c, False
-        for rel in rels:
-            full, d, n = c.table[rel], c.delta[rel], c.new[rel]
-            db.execute(f"DELETE FROM {d}")
-            db.execute(f"INSERT INTO {d} SELECT * FROM {n} EXCEPT SELECT * FROM {full}")
-            db.execute(f"DELETE FROM {n}")
-            cur = db.execute(f"INSERT OR IGNORE INTO {full} SELECT * FROM {d}")
-            grew = grew or cur.rowcount > 0
-        return grew
 
     # ------------------------------------------------------------ the engine interface
     def _facts(self, facts: dict):
@@ -261,10 +265,15 @@ class SQLiteEngine:
 
     def load(self, facts: dict):
         self.db.execute("BEGIN")
+        loaded = []
         for rel, table, arity, rows in self._facts(facts):
             _insert(self.db, table, arity, rows)
+            loaded.append(table)
         self.db.execute("COMMIT")
-        self.db.execute("ANALYZE")
+        # statistics of the relations of facts only: derived relations are empty now, and statistics
+        # saying so would lead the planner to scan them in the outer loop once they are full
+        for table in loaded:
+            self.db.execute(f"ANALYZE {table}")
         self.dirty = True
 
     def retract(self, facts: dict):
@@ -289,12 +298,19 @@ class SQLiteEngine:
         self.db.close()
 
 
-def _create(db, table: str, arity: int, indexed: bool):
+def _create(db, table: str, arity: int, indexed: bool, rowid: bool = False):
+    """A set of rows: all columns the key; a rowid table with a unique index when rows are read in rowid order."""
     cols = [f"c{i}" for i in range(max(arity, 1))]
-    db.execute(f"CREATE TABLE {table} ({', '.join(cols)}, PRIMARY KEY ({', '.join(cols)})) WITHOUT ROWID")
+    if rowid:
+        db.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
+        db.execute(f"CREATE UNIQUE INDEX {table}_key ON {table} ({', '.join(cols)})")
+    else:
+        db.execute(f"CREATE TABLE {table} ({', '.join(cols)}, PRIMARY KEY ({', '.join(cols)})) WITHOUT ROWID")
     if indexed:
-        for col in cols[1:]:
-            db.execute(f"CREATE INDEX {table}_{col} ON {table} ({col})")
+        for i, col in enumerate(cols[1:], 1):
+            # covering: the key's columns ride along in a WITHOUT ROWID table's index, not in a rowid table's
+            key = [col] + [c for c in cols if c != col] if rowid else [col]
+            db.execute(f"CREATE INDEX {table}_{col} ON {table} ({', '.join(key)})")
 
 
 def _insert(db, table: str, arity: int, rows):
