@@ -201,3 +201,40 @@ def test_rulebook_folder_missing_or_empty(tmp_path):
                            env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert_clean_failure(r)
         assert f"error[{code}]" in r.stderr and name in r.stderr
+
+
+# ---------------------------------------------------------------- rules that compile but leave the calendar
+
+_OFF_CALENDAR = """\
+parameter forever = 99999999 years
+  cites "36"
+  reading "longer than the calendar"
+
+rule past-the-calendar
+  clause "36"
+  modality prohibition
+  severity error
+  quote "Он может быть использован только после получения необходимого одобрения секретариата U4SSC."
+  summary "Date arithmetic past the year 9999, an impossible date, the year of a text."
+  record X
+  message "{X} {D}"
+  when
+    publication(X), X.published_on = D, as_of < D + forever
+    or publication(X), X.published_on = D, D < date(99999, 1, 1)
+    or publication(X), X.published_on = D, D < date(2025, 2, 30)
+    or publication(X), X.title = T, D = T, year_of(T) > 2000
+"""
+
+
+def test_date_arithmetic_that_leaves_the_calendar_drops_the_row_on_both_engines(tmp_path):
+    rules = rulebook_copy(tmp_path)
+    (rules / "zz-calendar.rules").write_text(_OFF_CALENDAR, encoding="utf-8")
+    outs = []
+    for engine in ("pydatalog", "sqlite"):
+        r = subprocess.run([sys.executable, "-m", "checker.cli", "check", str(FACTS), "--rules", "rules", "--as-of",
+                            AS_OF, "--format", "json", "--engine", engine], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert r.returncode == 1 and r.stderr == "", r.stderr[-3000:]  # the example's own violations
+        assert '"rule": "past-the-calendar"' not in r.stdout
+        outs.append(r.stdout)
+    assert outs[0] == outs[1]
