@@ -81,6 +81,9 @@ def write_output(text: str, out: str | None) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
         os.replace(tmp, target)
+    except OSError as e:  # a full disk, FILE a folder: the old FILE stays as it was
+        Path(tmp).unlink(missing_ok=True)
+        fail([Diagnostic("output", f"cannot write {out}: {e.strerror or e}")])
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -98,8 +101,11 @@ def use_color(out) -> bool:
     return out is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=()):
-    """Compile the rulebook and read the registry; exit 2 on any problem of either."""
+def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=(), use_cache: bool = True):
+    """Compile the rulebook and read the registry; exit 2 on any problem of either.
+
+    Files that read cleanly before come from the cache (checker.cache) unless use_cache is False.
+    """
     from .compile import compile_rulebook
     from .registry import load_registry
 
@@ -109,9 +115,14 @@ def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=()):
         rb = compile_rulebook(rules_dir, shown_rules)
     except InputError as e:
         fail(e.diagnostics)
+    cache = None
+    if use_cache:
+        from .cache import RegistryCache
+
+        cache = RegistryCache(rb.vocabulary)
     try:
         reg = load_registry(registry, rb.vocabulary, display=display_path(registry),
-                            add_files=tuple(add_files), remove_ids=tuple(remove_ids))
+                            add_files=tuple(add_files), remove_ids=tuple(remove_ids), cache=cache)
     except InputError as e:
         fail(e.diagnostics)
     return rb, reg
@@ -160,13 +171,15 @@ def main():
 @engine_option
 @click.option("--docs-base", metavar="URL", help="With --format html: link each rule to URL/rules/<id>.html "
               "(the site `torcheck docs` writes; a relative URL is taken from the report's folder).")
-def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base):
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Read every registry file, not the validated records cached from an earlier run.")
+def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base, no_cache):
     """Check REGISTRY (a folder of YAML files) against the rulebook."""
     from .evaluate import evaluate
     from .render import render
 
     known = read_baseline(baseline) if baseline else None
-    rb, reg = load_inputs(registry, rules)
+    rb, reg = load_inputs(registry, rules, use_cache=not no_cache)
     ev = evaluate(rb, reg, as_of, choose_engine(engine, reg))
     vs = ev.violations()
     if known is not None:
