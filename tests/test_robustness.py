@@ -425,9 +425,20 @@ def test_crash_mid_write_keeps_the_old_file(tmp_path, exc):
     r = subprocess.run([sys.executable, "-c", _CRASH.replace("{exc}", exc), "check", str(FACTS), "--as-of", AS_OF,
                         "--format", "html", "-o", str(out)], cwd=tmp_path, capture_output=True, text=True,
                        timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert r.returncode != 0
+    if exc.startswith("OSError"):  # a full disk is an input problem of its own: a clean error
+        (d,) = diagnostics(r)
+        assert d["code"] == "output" and "No space left on device" in d["msg"]
+    else:
+        assert r.returncode != 0 and "Aborted!" in r.stderr  # click's answer to Ctrl-C
     assert out.read_text() == "<p>the previous report</p>\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # the partial temporary is removed
+
+
+def test_output_that_is_a_folder_is_a_clean_error(tmp_path):
+    (tmp_path / "out").mkdir()
+    (d,) = diagnostics(run(tmp_path, "check", str(FACTS), "--as-of", AS_OF, "-o", "out"))
+    assert d["code"] == "output" and "cannot write out" in d["msg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and not any((tmp_path / "out").iterdir())
 
 
 def test_write_output_in_process_keeps_the_old_file(tmp_path, monkeypatch):
@@ -440,8 +451,9 @@ def test_write_output_in_process_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(cli.os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(SystemExit) as exit_:
         cli.write_output("new report", str(out))
+    assert exit_.value.code == 2
     assert out.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["r.txt"]
     monkeypatch.undo()
     cli.write_output("new report", str(out))
