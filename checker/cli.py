@@ -138,7 +138,7 @@ def read_baseline(path: str):
         fail([Diagnostic("baseline", f"baseline file {path} does not exist")])
     except OSError as e:  # a folder, no permission
         fail([Diagnostic("baseline", f"cannot read baseline file {path}: {e.strerror}")])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: [[[[... nested 100,000 deep
         fail([Diagnostic("baseline", f"{path} is not a JSON report of torcheck check --format json")])
 
 
