@@ -361,8 +361,10 @@ def test_bad_command_lines_exit_2_without_traceback(tmp_path, args, words):
 
 
 def test_baseline_that_is_not_a_report(tmp_path):
-    write(tmp_path, {"reg/a.yaml": GOOD, "old.json": "{not json", "list.json": "[1, 2]"})
-    for name in ("old.json", "list.json", "missing.json"):
+    write(tmp_path, {"reg/a.yaml": GOOD, "old.json": "{not json", "list.json": "[1, 2]",
+                     "deep.json": "[" * 100_000 + "]" * 100_000, "latin1.json": b'{"violations": "\xe9"}',
+                     "folder.json/x": ""})
+    for name in ("old.json", "list.json", "missing.json", "deep.json", "latin1.json", "folder.json"):
         (d,) = diagnostics(check(tmp_path, "reg", "--baseline", name))
         assert d["code"] == "baseline" and name in d["msg"]
 
