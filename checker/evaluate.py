@@ -288,31 +288,54 @@ class Evaluation:
             self._rows[(rel, bound)] = index
         return index.get(tuple(_eval(args[i], b) for i in bound), ())
 
-    def _solve(self, body, b, budget):
-        """Every binding that satisfies an ordered body, extending b (rows in their stored order)."""
+    def _solve(self, body, b, budget, outer=None):
+        """Every binding that satisfies a body, extending b. The literal solved next is the
+        cheapest one ready (a test whose inputs are bound, else the atom with the fewest
+        unbound arguments), so a proof never scans a kind the engine's order would join late;
+        the choice depends on the body and the bindings only, so the first proof is canonical."""
         budget[0] -= 1
         if budget[0] <= 0:
             return
         if not body:
             yield b
             return
-        lit, rest = body[0], body[1:]
+        if outer is None:  # the variables shared with a negation: bound outside it
+            outer = set(b).union(*(ir.literal_vars(x) for x in body if not isinstance(x, ir.Neg)))
+        i = self._next_literal(body, b, outer)
+        lit, rest = body[i], body[:i] + body[i + 1:]
         if isinstance(lit, ir.Pos):
             for row in self._rows_of(lit.rel, lit.args, b):
                 b2 = _unify(lit.args, row, b)
                 if b2 is not None:
-                    yield from self._solve(rest, b2, budget)
+                    yield from self._solve(rest, b2, budget, outer)
         elif isinstance(lit, ir.Let):
             v = _eval(lit.expr, b)
             if lit.var.name in b and b[lit.var.name] != v:
                 return
-            yield from self._solve(rest, {**b, lit.var.name: v}, budget)
+            yield from self._solve(rest, {**b, lit.var.name: v}, budget, outer)
         elif isinstance(lit, ir.Cmp):
             if _compare(lit.op, _eval(lit.left, b), _eval(lit.right, b)):
-                yield from self._solve(rest, b, budget)
+                yield from self._solve(rest, b, budget, outer)
         elif isinstance(lit, ir.Neg):
             if next(iter(self._solve(lit.body, b, budget)), None) is None:
-                yield from self._solve(rest, b, budget)
+                yield from self._solve(rest, b, budget, outer)
+
+    def _next_literal(self, body, b, outer) -> int:
+        """The index of the literal to solve next: a test whose inputs are bound, then a
+        negation whose shared variables are, then the atom with the fewest matching rows."""
+        best, best_score = 0, None
+        for i, lit in enumerate(body):
+            if isinstance(lit, ir.Cmp):
+                score = (0, 0) if ir.literal_vars(lit) <= b.keys() else None
+            elif isinstance(lit, ir.Let):
+                score = (0, 0) if ir.term_vars(lit.expr) <= b.keys() else None
+            elif isinstance(lit, ir.Neg):
+                score = (1, 0) if (ir.literal_vars(lit) & outer) <= b.keys() else None
+            else:
+                score = (2, len(self._rows_of(lit.rel, lit.args, b)))
+            if score is not None and (best_score is None or score < best_score):
+                best, best_score = i, score
+        return best
 
 
 def _unify(args, row, b):
