@@ -15,7 +15,6 @@ writes.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time

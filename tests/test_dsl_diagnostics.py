@@ -62,7 +62,7 @@ def test_golden_diagnostics(tmp_path, name):
         golden.write_text(r.stderr, encoding="utf-8", newline="")
         if not RECORD:
             pytest.fail(f"recorded a new golden {golden.name}: review it and run again")
-    assert r.stderr == golden.read_text(encoding="utf-8"), f"re-record with TORCHECK_RECORD=1 if the change is wanted"
+    assert r.stderr == golden.read_text(encoding="utf-8"), "re-record with TORCHECK_RECORD=1 if the change is wanted"
     # every problem is in the added file, with a line and a column
     ms = heads(r.stderr)
     assert ms and all(m["path"] == f"rules/{name}.rules" for m in ms)

@@ -20,8 +20,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
 from .conftest import FACTS, ROOT, RULES
 
 AS_OF = "2026-11-28"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FACTS, ROOT, torcheck
+from .conftest import FACTS, ROOT
 
 AS_OF = "2026-11-28"
 DIAG = re.compile(r"^(?:(?P<path>[^\s:][^:]*):(?P<line>\d+)(?::(?P<col>\d+))?: )?"
