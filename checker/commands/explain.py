@@ -55,7 +55,7 @@ def command(registry, record, rule, rules, as_of, fmt, engine):
     ev = evaluate(rb, reg, as_of, choose_engine(engine, reg))
     vs = [v for v in ev.violations() if v.record == record and (rule is None or v.rule == rule)]
     out = render(vs, fmt, record=record, as_of=as_of, location=reg.records[record].location,
-                 rule=rule, color=fmt == "text" and use_color(None))
+                 rule=rule, rules=[r.info for r in rb.rules], color=fmt == "text" and use_color(None))
     write_output(out, None)
     sys.exit(EXIT_OK)
 

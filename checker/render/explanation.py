@@ -6,6 +6,7 @@ Text, for a reader:
 
     error  ToR Annex I.5  ip-lead-missing-quarterly-meeting
       Implementation Programme lead p-lindqvist held no e-meeting with the secretariat in 2026-Q2
+      the rule: In every quarter wholly within a holding period, the Implementation Programme lead ...
       because
       ├── p-lindqvist holds ip_lead without a break from 2025-04-08 until the day before 2026-11-29
       │   ├── appointment a-ip-2025 is to the role ip_lead (facts/u4ssc/appointments.yaml:70)
@@ -20,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from ..model import Location, Violation
+from ..model import Location, RuleInfo, Violation
 from . import explain
 from .common import plural
 
@@ -39,9 +40,11 @@ def render(
     as_of: str,
     location: Location | None = None,
     rule: str | None = None,
+    rules: Sequence[RuleInfo] = (),
     color: bool = False,
 ) -> str:
-    """`violations` are the record's (of `rule` alone when given), in the report's order."""
+    """`violations` are the record's (of `rule` alone when given), in the report's order;
+    `rules`, the rulebook's, give each violation the summary of its rule."""
     if fmt == "json":
         return json.dumps([v.to_json() for v in violations], ensure_ascii=False, indent=2) + "\n"
     if fmt != "text":
@@ -51,6 +54,7 @@ def render(
         code = _STYLE.get(what, "")
         return f"{code}{s}{_RESET}" if color and code and s else s
 
+    summaries = {r.id: r.summary for r in rules}
     who = record + (f" ({location})" if location is not None else "")
     of_rule = f" of rule {rule}" if rule else ""
     if not violations:
@@ -62,6 +66,9 @@ def render(
             f"{paint(v.severity, v.severity)}  ToR {v.clause}  {paint(v.rule, 'head')}",
             "  " + " ".join(v.message.split()),
         ]
+        info = summaries.get(v.rule)
+        if info:
+            lines.append("  the rule: " + " ".join(info.split()))
         if v.because:
             lines.append("  because")
             lines += ["  " + line for line in explain.tree(v.because, paint)]
