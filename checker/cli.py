@@ -8,6 +8,7 @@ standard error, nothing checked).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib
 import os
 import sys
@@ -120,11 +121,17 @@ def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=(), u
         from .cache import RegistryCache
 
         cache = RegistryCache(rb.vocabulary)
+    # Reading makes millions of small objects and no garbage cycles: the collector, run as it goes, would
+    # take half the time of a large registry's check; after reading, the records are frozen out of its way.
+    gc.disable()
     try:
         reg = load_registry(registry, rb.vocabulary, display=display_path(registry),
                             add_files=tuple(add_files), remove_ids=tuple(remove_ids), cache=cache)
     except InputError as e:
         fail(e.diagnostics)
+    finally:
+        gc.enable()
+    gc.freeze()
     return rb, reg
 
 

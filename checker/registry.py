@@ -164,11 +164,12 @@ def _article(word: str) -> str:
 
 
 class _Loader:
-    def __init__(self, vocab: Vocabulary):
+    def __init__(self, vocab: Vocabulary, cache=None):
         self.vocab = vocab
         self.diags: list[Diagnostic] = []
         self.complete = True  # every file was read whole
         self.suggestions = 0
+        self.cache = cache  # checker.cache.RegistryCache: the reads of files that read cleanly before
 
     # ------------------------------------------------------------ diagnostics
     def err(self, code, message, f: _File | None = None, where=None, help=None):
@@ -214,6 +215,18 @@ class _Loader:
         if data is None:
             self.complete = False
             return []
+        if self.cache is None:
+            return self._read_data(data, shown)
+        cached = self.cache.get(data, shown)
+        if cached is not None:
+            return cached
+        before = len(self.diags)
+        reads = self._read_data(data, shown)
+        if len(self.diags) == before:  # only a file without a problem is cached
+            self.cache.put(data, reads)
+        return reads
+
+    def _read_data(self, data: bytes, shown: str) -> list[_Read]:
         nul = data.find(b"\0")
         if nul >= 0:
             self.err("binary-file", f"{shown} holds NUL bytes: it is binary, or text in an encoding other than "
@@ -643,18 +656,20 @@ def _candidates(fld: Field, vocab: Vocabulary, records: dict):
 
 
 def load_registry(path: str, vocab: Vocabulary, *, display: str | None = None,
-                  add_files: Sequence[str] = (), remove_ids: Sequence[str] = ()) -> Registry:
+                  add_files: Sequence[str] = (), remove_ids: Sequence[str] = (), cache=None) -> Registry:
     """Read and validate the registry folder at `path` (and a what-if proposal).
 
     `display` is the path shown in diagnostics and locations (default: `path`
     as given). `add_files` are proposal files whose records are added after
     the ids in `remove_ids` are left out; references are checked on the
-    result. Raises InputError with every diagnostic.
+    result. `cache` (checker.cache.RegistryCache) gives the records of files
+    that read cleanly before; the checks across files are made all the same.
+    Raises InputError with every diagnostic.
     """
     shown = (display if display is not None else path).replace("\\", "/")
     if len(shown) > 1:
         shown = shown.rstrip("/") or "/"
-    ld = _Loader(vocab)
+    ld = _Loader(vocab, cache)
     base = ld.read_folder(path, shown)
     base_complete = ld.complete
     proposal = []

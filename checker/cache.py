@@ -1,0 +1,195 @@
+"""A cache of validated registry files: an unchanged file is not read as YAML again.
+
+Reading a registry is mostly YAML: a large registry spends nearly all of a
+check parsing and validating files that have not changed since the last run.
+`RegistryCache` keeps, for each file that read cleanly, the records it holds
+(values, lines, references), under a key made of
+
+- the SHA-256 of the file's bytes,
+- the fingerprint of the rulebook's vocabulary (kinds, fields, types,
+  bodies, logos: a record valid under one vocabulary may not be under
+  another), and
+- torcheck's version and the source of the loader and of this module (a
+  change to validation invalidates every entry, released or not).
+
+An entry is JSON (never pickle: a cache file is data, and reading it runs
+nothing), one file per key under the cache folder: `$TORCHECK_CACHE_DIR`, or
+`$XDG_CACHE_HOME/torcheck`, or `~/.cache/torcheck`. Only files read without
+a single diagnostic are stored, so a file with a problem is read, and its
+problems reported, every time. Cross-file checks (duplicate ids, references)
+are not cached: `load_registry` makes them on every load, cached files or not.
+An entry that cannot be read, or does not match its key, is ignored and
+written again; a cache folder that cannot be written to only makes the cache
+useless, never the check wrong. Paths shown in locations are those of the
+current run, not of the run that stored the entry.
+
+`torcheck check --no-cache` reads every file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from . import __version__
+from .model import Location
+
+FORMAT = 1
+PRUNE_AFTER_DAYS = 30  # entries not used for this long are removed (at most once a day)
+
+
+def cache_dir() -> Path:
+    """The user's cache folder for torcheck."""
+    env = os.environ.get("TORCHECK_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "torcheck"
+
+
+def vocabulary_fingerprint(vocab) -> str:
+    """A digest of everything in the vocabulary that validation depends on."""
+    kinds = []
+    for k in vocab.kinds.values():
+        fields = [[f.name, f.type, list(f.values), list(f.targets), f.is_list, f.required,
+                   list(f.required_when) if f.required_when else None, f.default] for f in k.fields.values()]
+        kinds.append([k.name, k.singular, fields])
+    doc = {"kinds": kinds, "bodies": list(vocab.bodies), "logos": list(vocab.logos)}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _code_fingerprint() -> str:
+    h = hashlib.sha256(f"torcheck {__version__} format {FORMAT}".encode())
+    here = Path(__file__).resolve().parent
+    for name in ("registry.py", "cache.py", "model.py"):
+        try:
+            h.update((here / name).read_bytes())
+        except OSError:
+            h.update(name.encode())
+    return h.hexdigest()
+
+
+class _Lines:
+    """A file's lines, split only if a diagnostic needs one (a duplicate id, say)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.lines = None
+
+    def _split(self):
+        if self.lines is None:
+            from .registry import _LINE_BREAK
+
+            self.lines = _LINE_BREAK.split(self.data.decode("utf-8"))
+        return self.lines
+
+    def __len__(self):
+        return len(self._split())
+
+    def __getitem__(self, i):
+        return self._split()[i]
+
+
+class RegistryCache:
+    def __init__(self, vocab, folder: str | os.PathLike | None = None):
+        root = Path(folder) if folder is not None else cache_dir()
+        self.salt = hashlib.sha256((vocabulary_fingerprint(vocab) + _code_fingerprint()).encode()).hexdigest()
+        self.dir = root / "registry" / self.salt[:16]
+        self.hits = self.misses = self.stored = 0
+
+    def key(self, data: bytes) -> str:
+        return hashlib.sha256(self.salt.encode() + b"\0" + data).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.dir / key[:2] / f"{key}.json"
+
+    # ------------------------------------------------------------ reading
+    def get(self, data: bytes, shown: str):
+        """The file's reads (checker.registry._Read) if cached, else None."""
+        key = self.key(data)
+        path = self._path(key)
+        try:
+            entry = json.loads(path.read_bytes())
+            reads = self._reads(entry, key, data, shown)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        try:
+            if time.time() - path.stat().st_mtime > 86400:
+                os.utime(path)  # still in use: keep it from being pruned
+        except OSError:
+            pass
+        return reads
+
+    def _reads(self, entry, key, data, shown):
+        from .registry import Record, _File, _Read, _Ref
+
+        if entry.get("format") != FORMAT or entry.get("key") != key:
+            raise ValueError("not this entry")
+        f = _File(shown, _Lines(data))
+        out = []
+        for kind, rid, values, line, field_lines, refs in entry["records"]:
+            if not (isinstance(kind, str) and isinstance(rid, str) and isinstance(values, dict)):
+                raise ValueError("malformed")
+            vals = {k: tuple(v) if isinstance(v, list) else _scalar(v) for k, v in values.items()}
+            rec = Record(kind, rid, vals, Location(shown, int(line)),
+                         {k: Location(shown, int(n)) for k, n in field_lines.items()})
+            rs = [_Ref(str(fld), str(v), Location(shown, int(ln), int(col)), src if src is None else str(src))
+                  for fld, v, ln, col, src in refs]
+            out.append(_Read(rec, rs, f))
+        return out
+
+    # ------------------------------------------------------------ writing
+    def put(self, data: bytes, reads) -> None:
+        """Store the reads of a file that read without a diagnostic."""
+        key = self.key(data)
+        records = []
+        for r in reads:
+            rec = r.record
+            values = {k: list(v) if isinstance(v, tuple) else v for k, v in rec.values.items()}
+            records.append([rec.kind, rec.id, values, rec.location.line,
+                            {k: loc.line for k, loc in rec.field_locations.items()},
+                            [[x.field, x.value, x.location.line, x.location.column, x.source] for x in r.refs]])
+        entry = {"format": FORMAT, "key": key, "records": records}
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(entry, fh, ensure_ascii=False, separators=(",", ":"))
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self.stored += 1
+        except OSError:
+            return  # a cache that cannot be written is no cache; the check goes on
+        self._prune()
+
+    def _prune(self):
+        """Once a day at most: remove entries not used for PRUNE_AFTER_DAYS, and the folders of old versions."""
+        marker = self.dir.parent / ".pruned"
+        now = time.time()
+        try:
+            if marker.exists() and now - marker.stat().st_mtime < 86400:
+                return
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            cutoff = now - PRUNE_AFTER_DAYS * 86400
+            for p in self.dir.parent.glob("*/*/*.json"):
+                if p.stat().st_mtime < cutoff:
+                    p.unlink(missing_ok=True)
+        except OSError:
+            return
+
+
+def _scalar(v):
+    if isinstance(v, bool) or not isinstance(v, (str, int)):
+        raise ValueError("malformed value")
+    return v
