@@ -9,6 +9,12 @@ RULES = ROOT / "rules" / "u4ssc"
 FACTS = ROOT / "facts" / "u4ssc"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory):
+    """No test reads or writes the user's cache folder (checker.cache): the tests get one of their own."""
+    os.environ["TORCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("torcheck-cache"))
+
+
 @pytest.fixture(scope="session")
 def rulebook():
     from checker.compile import compile_rulebook
