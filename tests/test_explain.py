@@ -390,3 +390,17 @@ def test_a_long_holding_period_is_explained_in_full(rulebook, tmp_path):
         reach = period["because"][0]["because"]
         assert [n["fact"] for n in reach if n.get("fact", "").endswith("appoints p-lee")] == [
             f"appointment a-{k:02} appoints p-lee" for k in range(30)]
+
+
+def test_the_renderer_colours_only_when_asked(golden_violations, rulebook):
+    from checker.render.explanation import render
+
+    vs = [golden_violations[("ip-lead-missing-quarterly-meeting", "a-ip-2025")]]
+    kw = dict(record="a-ip-2025", as_of=AS_OF, rules=[r.info for r in rulebook.rules])
+    plain, coloured = render(vs, "text", **kw), render(vs, "text", color=True, **kw)
+    assert "\x1b[" not in plain
+    assert "\x1b[1;31merror\x1b[0m" in coloured and "\x1b[2m(" in coloured  # sources dimmed
+    assert ANSI.sub("", coloured) == plain
+    assert render(vs, "json", color=True, **kw) == render(vs, "json", **kw)
+    with pytest.raises(ValueError, match="unknown format"):
+        render(vs, "sarif", **kw)
