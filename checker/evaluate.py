@@ -236,36 +236,17 @@ class Evaluation:
                     node = self._fact_node(lit, b, mentioned, row)
                     if node is not None:
                         out.append(node)
-            elif isinstance(lit, ir.Neg):
-                out.append({"absent": self._neg_text(lit, b)})
+            elif isinstance(lit, ir.Neg) and len(lit.body) == 1 and isinstance(lit.body[0], ir.Pos) \
+                    and "." in lit.body[0].rel:
+                # an absent field ("no end of appointment a-1"); other negated conditions of a
+                # recursive helper (where a period begins) are said by the conclusion's own sentence
+                kind_name, _, fname = lit.body[0].rel.partition(".")
+                out.append({"absent": f"{fname} of {kind_name} {_val(lit.body[0].args[0], b)}"})
         return out
 
     def _is_registry_rel(self, rel: str) -> bool:
         """A relation filled from the registry: a kind (`centre`) or a field (`centre.partner`)."""
         return self.rulebook.vocabulary.by_singular(rel.partition(".")[0]) is not None
-
-    def _neg_text(self, neg: ir.Neg, b) -> str:
-        """What a negated conjunction of a recursive helper looked for, in words."""
-        vocab = self.rulebook.vocabulary
-        parts = []
-        for lit in neg.body:
-            if not isinstance(lit, ir.Pos):
-                continue
-            kind_name, _, fname = lit.rel.partition(".")
-            kind = vocab.by_singular(kind_name)
-            args = [_val(a, b) for a in lit.args]
-            if kind is not None and fname and args and args[0] is not None:
-                if len(args) > 1 and args[1] is not None:
-                    f = kind.fields.get(fname)
-                    phrase = f.phrase if f is not None and f.phrase else "has " + fname.replace("_", " ")
-                    parts.append(f"{kind_name} {args[0]} {phrase} {args[1]}")
-                else:
-                    parts.append(f"{fname} of {kind_name} {args[0]}")
-            elif kind is not None and not fname:
-                continue
-            else:
-                parts.append(self._rel_text(lit, b, args).replace("None", "any"))
-        return ", ".join(parts) or "a matching record"
 
     def _rows_of(self, rel, args, b):
         """The rows of rel that agree with the bound arguments, in their stored order (indexed)."""
