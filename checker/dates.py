@@ -54,10 +54,17 @@ def year_of(d: str) -> int:
 
 
 def make_date(y: int, m, d=None) -> str:
-    """date(Y, M, D), or date(Y, "MM-DD") with a month-day parameter."""
+    """date(Y, M, D), or date(Y, "MM-DD") with a month-day parameter.
+
+    A day of the year given as 29 February is 28 February in other years (the
+    rulebook's rule for dates, as in add_years); any other impossible date fails.
+    """
     if d is None:
         m, d = (int(p) for p in str(m).split("-"))
-    return dt.date(int(y), int(m), int(d)).isoformat()
+    y, m, d = int(y), int(m), int(d)
+    if m == 2 and d == 29 and not calendar.isleap(y):
+        d = 28
+    return dt.date(y, m, d).isoformat()
 
 
 def plus(a, b):
