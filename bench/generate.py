@@ -139,30 +139,42 @@ class _Gen:
         self.steering = []  # (person, start, end)
         for y in range(FIRST_YEAR, LAST_YEAR + 1, 2):
             s = dt.date(y, 6, 1)
-            for role in ("chair", "vice_chair", "vice_chair", "vice_chair"):
+            for i, role in enumerate(("chair", "vice_chair", "vice_chair", "vice_chair")):
                 p = rng.choice(people)
                 e = add_years(s, 2)
                 rec = {"id": self.new_id("a-sg"), "person": p, "role": role, "start": d(s)}
                 if e <= end:
                     rec["end"] = d(e)
-                rec["appointed_by"] = "chair" if self.plant("chair-not-appointed-by-council") else "partner_council"
-                rec["nominated_by"] = rng.choice(non_partners) if self.plant(
-                    "steering-member-not-nominated-by-partner") else self.partner_on(s)
+                rec["appointed_by"] = "chair" if self.fixed((y, i) == (2021, 1), "chair-not-appointed-by-council") \
+                    else "partner_council"
+                rec["nominated_by"] = rng.choice(non_partners) if self.fixed(
+                    (y, i) == (2023, 2), "steering-member-not-nominated-by-partner") else self.partner_on(s)
                 rec["at_meeting"] = annual[y]
                 self.add("appointments", rec)
                 self.steering.append((p, s, e))
         # the Implementation Programme lead: one person per two-year term, elected at the annual meeting
+        # (the last term renews its holder without rotation: a planted ip-lead-not-rotated)
         ip_terms = []
-        for y in range(2019, LAST_YEAR + 1, 2):
+        years = list(range(2019, LAST_YEAR + 1, 2))
+        for y in years:
             s = dt.date(y, 6, 1)
             e = add_years(s, 2)
-            p = rng.choice(people)
+            p = ip_terms[-1][0] if self.fixed(y == years[-1], "ip-lead-not-rotated") else rng.choice(people)
             rec = {"id": self.new_id("a-ip"), "person": p, "role": "ip_lead", "start": d(s)}
             if e <= end:
                 rec["end"] = d(e)
-            rec.update({"appointed_by": "annual_meeting", "at_meeting": annual[y]})
+            rec["appointed_by"] = "annual_meeting"
+            if not self.fixed(y == 2021, "ip-lead-not-elected-at-annual-meeting"):
+                rec["at_meeting"] = annual[y]
             self.add("appointments", rec)
             ip_terms.append((p, s, min(e, end + dt.timedelta(days=1))))
+        holding = []  # (person, first day, day after the last): terms of one person merged
+        for p, s, e in ip_terms:
+            if holding and holding[-1][0] == p and holding[-1][2] >= s:
+                holding[-1] = (p, holding[-1][1], max(e, holding[-1][2]))
+            else:
+                holding.append((p, s, e))
+        self.ip_last = ip_terms[-1]
         # thematic group leads, experts and focal points
         n_appt = self.count("appointments") - len(self.out["appointments"])
         leads = []  # (person, start, end)
@@ -193,7 +205,7 @@ class _Gen:
                     "focal-point-not-appointed-by-partner") else self.partner_on(s)
             self.add("appointments", rec)
         # meetings: the lead's quarterly e-meetings with the secretariat, then group e-meetings and councils
-        for p, s, e in ip_terms:
+        for p, s, e in holding:
             q = dt.date(s.year, 3 * ((s.month - 1) // 3) + 1, 1)
             while q < e:
                 nq = dt.date(q.year + (q.month == 10), (q.month + 2) % 12 + 1, 1)
@@ -205,7 +217,9 @@ class _Gen:
                                               "minutes_uploaded": d(day + dt.timedelta(days=7))})
                 q = nq
             for y in range(s.year, e.year + 1):
-                if dt.date(y, 12, 31) < end:
+                covered = s <= dt.date(y, 1, 1) and dt.date(y + 1, 1, 1) <= e
+                if dt.date(y, 12, 31) < end and not self.fixed(covered and (p, s, e) == holding[-1]
+                                                               and y == s.year + 1, "ip-lead-no-progress-report"):
                     self.add("reports", {"id": self.new_id("r-ip"), "kind": "ip_progress", "by": p,
                                          "date": f"{y}-12-15"})
         n_meet = self.count("meetings") - len(self.out["meetings"])
@@ -240,7 +254,7 @@ class _Gen:
                 if not self.plant("u4ssc-logo-without-approval"):
                     self.approval("logo_use", rec["id"], day - dt.timedelta(days=rng.randrange(5, 60)), "u4ssc")
             self.add("events", rec)
-        published = []
+        published, drafts = [], []
         for _ in range(self.count("publications")):
             pid = self.new_id("pub")
             rec = {"id": pid, "title": self.title("publication")}
@@ -271,18 +285,24 @@ class _Gen:
             self.add("publications", rec)
             if not draft:
                 published.append((pid, day))
+            else:
+                drafts.append(pid)
         # centres and their annual reports
-        for _ in range(self.count("centres")):
+        for i in range(self.count("centres")):
             cid = self.new_id("c")
-            approved = self.date_between(dt.date(2018, 1, 1), end)
+            approved = self.date_between(dt.date(2018, 1, 1), dt.date(2022, 1, 1)) if i < 3 else \
+                self.date_between(dt.date(2018, 1, 1), end)
             rec = {"id": cid, "name": self.title("centre"), "scope": rng.choice(("country", "city"))}
-            if not self.plant("centre-without-partner"):
+            if not (self.fixed(i == 0, "centre-without-partner") or self.plant("centre-without-partner")):
                 rec["partner"] = self.partner_on(approved)
-            rec["approved_by"] = "steering_group" if self.plant("centre-not-approved-by-partners") else "partners"
+            rec["approved_by"] = "steering_group" if self.fixed(i == 1, "centre-not-approved-by-partners") or \
+                self.plant("centre-not-approved-by-partners") else "partners"
             rec["approved_on"] = d(approved)
             self.add("centres", rec)
             for y in range(approved.year + 1, LAST_YEAR):
-                if dt.date(y + 1, 3, 31) < end and not self.plant("centre-missing-annual-report"):
+                if dt.date(y + 1, 3, 31) < end and not (self.fixed(i == 2 and y == approved.year + 1,
+                                                                   "centre-missing-annual-report")
+                                                        or self.plant("centre-missing-annual-report")):
                     self.add("reports", {"id": self.new_id("r"), "kind": "centre_annual", "by": cid, "year": y,
                                          "date": f"{y + 1}-0{rng.randrange(1, 4)}-1{rng.randrange(0, 9)}"})
         # work plans, one a year, and the ToR's revisions
@@ -290,12 +310,24 @@ class _Gen:
             rec = {"id": self.new_id("wp"), "year": y, "compiled_by": "secretariat",
                    "reviewed_by_steering_group_on": f"{y}-04-20", "presented_at": annual[y], "approved_at": annual[y],
                    "approved_by": "partners"}
-            if self.plant("work-plan-not-compiled-by-secretariat"):
+            if self.fixed(y == 2018, "work-plan-not-compiled-by-secretariat"):
                 rec["compiled_by"] = "steering_group"
+            if self.fixed(y == 2019, "work-plan-not-reviewed-by-steering-group"):
+                del rec["reviewed_by_steering_group_on"]
+            if self.fixed(y == 2020, "work-plan-not-presented-at-annual-meeting"):
+                del rec["presented_at"]
+            if self.fixed(y == 2022, "work-plan-not-approved-at-annual-meeting"):
+                rec["approved_by"] = "steering_group"
             self.add("work_plans", rec)
         for y in (2018, 2021, 2024):
-            self.add("tor_revisions", {"id": self.new_id("tor"), "adopted_on": f"{y}-05-15",
-                                       "submitted_by": "secretariat", "approved_by": "partners"})
+            rec = {"id": self.new_id("tor"), "adopted_on": f"{y}-05-15", "submitted_by": "secretariat",
+                   "approved_by": "partners"}
+            if self.fixed(y == 2021, "tor-not-submitted-by-secretariat"):
+                del rec["submitted_by"]
+            if self.fixed(y == 2024, "tor-revision-not-approved-by-partners"):
+                rec["approved_by"] = "steering_group"
+            self.add("tor_revisions", rec)
+        self.ip_lead_plants(published, drafts)
         # conduct, last: the kinds no record refers to take what is left of n, in their proportions
         left = self.n - sum(len(v) for v in self.out.values())
         leaves = ("representations", "statements", "external_work", "fundraising")
@@ -337,6 +369,38 @@ class _Gen:
                 rec["reported_on"] = d(day + dt.timedelta(days=rng.randrange(0, 25)))
             self.add("external_work", rec)
         self.fit()
+
+    def fixed(self, here: bool, rule: str) -> bool:
+        """A breach planted at a fixed place (offices held by one person: too few records for a rate)."""
+        if here:
+            self.planted[rule] += 1
+        return here
+
+    def ip_lead_plants(self, published, drafts):
+        """One breach of each Annex I.4 duty by the current Implementation Programme lead, and a reproduced draft."""
+        p, s, e = self.ip_last
+        day = s + dt.timedelta(days=100)
+        partner = self.core[0]
+        self.fixed(True, "ip-lead-event-without-partner")
+        self.add("events", {"id": self.new_id("ev"), "title": self.title("event"), "date": d(day), "organizer": p})
+        self.fixed(True, "ip-lead-partner-logo-without-consent")
+        self.add("events", {"id": self.new_id("ev"), "title": self.title("event"), "date": d(day),
+                            "organizer": p, "co_organizers": [partner], "logos": [partner]})
+        self.fixed(True, "ip-lead-represents-partner")
+        self.add("representations", {"id": self.new_id("rep"), "person": p, "venue": self.title("venue"),
+                                     "date": d(day), "on_behalf_of": partner,
+                                     "secretariat_informed_on": d(day - dt.timedelta(days=10))})
+        self.fixed(True, "ip-lead-appointment-without-consent")
+        self.add("appointments", {"id": self.new_id("a"), "person": self.rng.choice(self.out["people"])["id"],
+                                  "role": "expert", "start": d(day), "end": d(add_years(day, 1)), "appointed_by": p,
+                                  "selected_via": "call_for_nominations",
+                                  "approved_by": ["secretariat", "steering_group"]})
+        if drafts:
+            self.fixed(True, "unpublished-material-without-consent")
+            pid = self.new_id("pub")
+            self.add("publications", {"id": pid, "title": self.title("publication"), "status": "published",
+                                      "published_on": d(day), "responsible": self.core[0], "reproduces": [drafts[0]]})
+            self.approval("written_consent", pid, day - dt.timedelta(days=3))
 
     def approval(self, kind, subject, day: dt.date, logo=None):
         rec = {"id": self.new_id("ap"), "kind": kind, "by": "secretariat", "date": d(day), "subject": subject}
