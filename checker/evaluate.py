@@ -30,7 +30,8 @@ def calendar_facts(all_facts: dict, as_of: str) -> dict:
             for v in row:
                 if isinstance(v, str) and _ISO.match(v):
                     years.add(int(v[:4]))
-    lo, hi = min(years), max(years)
+    # the calendar stops where Python's dates do: a quarter of year 9999 would end in year 10000
+    lo, hi = max(min(years), 1), min(max(years), 9998)
     return {
         AS_OF_REL: [(as_of,)],
         "quarter": list(dates.quarters(lo, hi)),
