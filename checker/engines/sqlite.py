@@ -30,8 +30,9 @@ Bodies become joins:
 
 Every constant, from a rule or a registry, is a bound parameter.
 
-`load` and `retract` change facts; the derived relations are recomputed in
-full before the next query. Statistics (ANALYZE) are kept for the relations
+`load` and `retract` change facts; before the next query, the strata that
+read a changed relation (directly or through a lower stratum) are computed
+again, the others keep their rows. Statistics (ANALYZE) are kept for the relations
 of facts only.
 """
 from __future__ import annotations
@@ -103,6 +104,7 @@ class _Compiled:
         for rel, arity in sorted(program.relations.items()):
             _create(db, self.table[rel], arity, indexed=rel in read, rowid=rel in recursive)
         self.plan = [self._compile_stratum(st) for st in self.strata]
+        self.reads = [{rel for r in st.rules for rel, _ in ir.relations_used(r.body)} for st in self.strata]
         for rel, rows in sorted(program.static_facts.items()):
             _insert(db, self.table[rel], program.relations[rel], rows)
         self.template = db
@@ -225,43 +227,57 @@ class SQLiteEngine:
         self.c = compiled(program)
         self.program = program
         self.db = self.c.connect()
-        self.dirty = True
+        self.changed: set | None = None  # relations of facts changed since the last evaluation; None: all
+        self.analyzed: set = set()
 
     # ------------------------------------------------------------ evaluation
     def _run(self):
+        """Bring the derived relations up to date: the strata that read a changed relation, in order."""
         db, c = self.db, self.c
+        changed = None if self.changed is None else set(self.changed)
         db.execute("BEGIN")
         try:
-            for rel in c.derived:
-                db.execute(f"DELETE FROM {c.table[rel]}")
-            for step in c.plan:
-                if step[0] == "plain":
-                    for sql, params in step[1]:
-                        db.execute(sql, params)
-                    continue
-                _, tables, base, rounds = step
-                for sql, params in base:
-                    db.execute(sql, params)
-                hi = [0] * len(tables)
-                while True:
-                    lo, hi = hi, [db.execute(f"SELECT coalesce(max(rowid), 0) FROM {t}").fetchone()[0]
-                                  for t in tables]
-                    if lo == hi:
-                        break
-                    bounds = {f"lo_{k}": v for k, v in enumerate(lo)} | {f"hi_{k}": v for k, v in enumerate(hi)}
-                    for sql, params in rounds:
-                        db.execute(sql, params | bounds)
+            for st, step, reads in zip(c.strata, c.plan, c.reads):
+                if changed is not None:
+                    if not reads & changed:
+                        continue
+                    changed.update(st.relations)
+                for rel in st.relations:
+                    db.execute(f"DELETE FROM {c.table[rel]}")
+                self._step(step)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self.dirty = False
+        self.changed = set()
+
+    def _step(self, step):
+        db = self.db
+        if step[0] == "plain":
+            for sql, params in step[1]:
+                db.execute(sql, params)
+            return
+        _, tables, base, rounds = step
+        for sql, params in base:
+            db.execute(sql, params)
+        hi = [0] * len(tables)
+        while True:
+            lo, hi = hi, [db.execute(f"SELECT coalesce(max(rowid), 0) FROM {t}").fetchone()[0] for t in tables]
+            if lo == hi:
+                break
+            bounds = {f"lo_{k}": v for k, v in enumerate(lo)} | {f"hi_{k}": v for k, v in enumerate(hi)}
+            for sql, params in rounds:
+                db.execute(sql, params | bounds)
 
     # ------------------------------------------------------------ the engine interface
     def _facts(self, facts: dict):
         for rel in sorted(facts):
-            if rel in self.c.table and rel in self.program.edb and rel not in self.c.derived:
+            if rel in self.c.table and rel in self.program.edb and rel not in self.c.derived and facts[rel]:
                 yield rel, self.c.table[rel], self.program.relations[rel], facts[rel]
+
+    def _note(self, rel):
+        if self.changed is not None:
+            self.changed.add(rel)
 
     def load(self, facts: dict):
         self.db.execute("BEGIN")
@@ -269,12 +285,15 @@ class SQLiteEngine:
         for rel, table, arity, rows in self._facts(facts):
             _insert(self.db, table, arity, rows)
             loaded.append(table)
+            self._note(rel)
         self.db.execute("COMMIT")
-        # statistics of the relations of facts only: derived relations are empty now, and statistics
-        # saying so would lead the planner to scan them in the outer loop once they are full
+        # statistics of the relations of facts only, once (a what-if's few rows do not change them):
+        # derived relations are empty now, and statistics saying so would lead the planner to scan them
+        # in the outer loop once they are full
         for table in loaded:
-            self.db.execute(f"ANALYZE {table}")
-        self.dirty = True
+            if table not in self.analyzed:
+                self.db.execute(f"ANALYZE {table}")
+                self.analyzed.add(table)
 
     def retract(self, facts: dict):
         self.db.execute("BEGIN")
@@ -282,11 +301,11 @@ class SQLiteEngine:
             cond = " AND ".join(f"c{i} = ?" for i in range(max(arity, 1)))
             data = rows if arity else [(1,) for _ in rows]
             self.db.executemany(f"DELETE FROM {table} WHERE {cond}", data)
+            self._note(rel)
         self.db.execute("COMMIT")
-        self.dirty = True
 
     def query(self, rel: str):
-        if self.dirty:
+        if self.changed is None or self.changed:
             self._run()
         n = self.program.relations[rel]
         rows = self.db.execute(f"SELECT * FROM {self.c.table[rel]}").fetchall()
