@@ -99,10 +99,12 @@ class _Compiled:
         self.fn = {name: f"f{i}" for i, name in enumerate(sorted(FUNCTIONS))}
         self.derived = sorted({r.head for r in program.rules})
         recursive = {rel for st in self.strata if st.recursive for rel in st.relations}
+        self.indexes: dict[str, list] = {}  # table -> [(index name, CREATE INDEX statement)]
         db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         read = {rel for rule in program.rules for rel, _ in ir.relations_used(rule.body)}
         for rel, arity in sorted(program.relations.items()):
-            _create(db, self.table[rel], arity, indexed=rel in read, rowid=rel in recursive)
+            self.indexes[self.table[rel]] = _create(db, self.table[rel], arity, indexed=rel in read,
+                                                    rowid=rel in recursive)
         self.plan = [self._compile_stratum(st) for st in self.strata]
         self.reads = [{rel for r in st.rules for rel, _ in ir.relations_used(r.body)} for st in self.strata]
         for rel, rows in sorted(program.static_facts.items()):
@@ -280,13 +282,22 @@ class SQLiteEngine:
             self.changed.add(rel)
 
     def load(self, facts: dict):
-        self.db.execute("BEGIN")
+        db = self.db
+        db.execute("BEGIN")
         loaded = []
         for rel, table, arity, rows in self._facts(facts):
-            _insert(self.db, table, arity, rows)
+            first = table not in self.analyzed and len(rows) > 1000
+            if first:  # a first, large load: rows in key order, indexes built once afterwards
+                for name, _ in self.c.indexes.get(table, ()):
+                    db.execute(f"DROP INDEX {name}")
+                rows = _in_order(rows)
+            _insert(db, table, arity, rows)
+            if first:
+                for _, create in self.c.indexes.get(table, ()):
+                    db.execute(create)
             loaded.append(table)
             self._note(rel)
-        self.db.execute("COMMIT")
+        db.execute("COMMIT")
         # statistics of the relations of facts only, once (a what-if's few rows do not change them):
         # derived relations are empty now, and statistics saying so would lead the planner to scan them
         # in the outer loop once they are full
@@ -318,18 +329,31 @@ class SQLiteEngine:
 
 
 def _create(db, table: str, arity: int, indexed: bool, rowid: bool = False):
-    """A set of rows: all columns the key; a rowid table with a unique index when rows are read in rowid order."""
+    """A set of rows: all columns the key; a rowid table with a unique index when rows are read in rowid order.
+
+    Returns the secondary indexes made, as (name, statement).
+    """
     cols = [f"c{i}" for i in range(max(arity, 1))]
     if rowid:
         db.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
         db.execute(f"CREATE UNIQUE INDEX {table}_key ON {table} ({', '.join(cols)})")
     else:
         db.execute(f"CREATE TABLE {table} ({', '.join(cols)}, PRIMARY KEY ({', '.join(cols)})) WITHOUT ROWID")
+    made = []
     if indexed:
         for i, col in enumerate(cols[1:], 1):
             # covering: the key's columns ride along in a WITHOUT ROWID table's index, not in a rowid table's
             key = [col] + [c for c in cols if c != col] if rowid else [col]
-            db.execute(f"CREATE INDEX {table}_{col} ON {table} ({', '.join(key)})")
+            made.append((f"{table}_{col}", f"CREATE INDEX {table}_{col} ON {table} ({', '.join(key)})"))
+            db.execute(made[-1][1])
+    return made
+
+
+def _in_order(rows):
+    try:
+        return sorted(rows)
+    except TypeError:  # integers and texts in one column: any order will do
+        return rows
 
 
 def _insert(db, table: str, arity: int, rows):
