@@ -136,11 +136,15 @@ class RegistryCache:
         for kind, rid, values, line, field_lines, refs in entry["records"]:
             if not (isinstance(kind, str) and isinstance(rid, str) and isinstance(values, dict)):
                 raise ValueError("malformed")
-            vals = {k: tuple(v) if isinstance(v, list) else _scalar(v) for k, v in values.items()}
-            rec = Record(kind, rid, vals, Location(shown, int(line)),
-                         {k: Location(shown, int(n)) for k, n in field_lines.items()})
-            rs = [_Ref(str(fld), str(v), Location(shown, int(ln), int(col)), src if src is None else str(src))
-                  for fld, v, ln, col, src in refs]
+            vals = {}
+            for k, v in values.items():
+                if isinstance(v, list):
+                    v = tuple(v)
+                elif isinstance(v, bool) or not isinstance(v, (str, int)):
+                    raise ValueError("malformed value")
+                vals[k] = v
+            rec = Record(kind, rid, vals, _loc(shown, line, None), {k: _loc(shown, n, None) for k, n in field_lines.items()})
+            rs = [_Ref(fld, v, _loc(shown, ln, col), src) for fld, v, ln, col, src in refs]
             out.append(_Read(rec, rs, f))
         return out
 
@@ -189,7 +193,17 @@ class RegistryCache:
             return
 
 
-def _scalar(v):
-    if isinstance(v, bool) or not isinstance(v, (str, int)):
-        raise ValueError("malformed value")
-    return v
+_new = object.__new__
+
+
+def _loc(path, line, column):
+    """Location(path, line, column), made without the frozen dataclass's __init__ (a third of a warm load's
+    time at 100,000 records goes to making locations): equal, hashed and shown the same."""
+    if type(line) is not int or not (column is None or type(column) is int):
+        raise ValueError("malformed location")
+    loc = _new(Location)
+    d = loc.__dict__
+    d["path"] = path
+    d["line"] = line
+    d["column"] = column
+    return loc
