@@ -157,7 +157,9 @@ as_of_option = click.option("--as-of", "as_of", metavar="YYYY-MM-DD", callback=p
 fail_on_option = click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
                               help="Lowest severity that makes the exit status 1.")
 engine_option = click.option("--engine", type=click.Choice(("pydatalog", "sqlite", "auto")), default="auto",
-                             show_default=True, help="Evaluation engine (auto: pyDatalog, SQLite for large registries).")
+                             show_default=True,
+                             help="Evaluation engine (auto: SQLite, the faster at every size measured; "
+                                  "pyDatalog is the reference).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
