@@ -1,0 +1,203 @@
+"""The benchmark: torcheck check and what-if as whole processes, against their floors.
+
+    python bench/run.py                      # 1,000, 10,000 and 100,000 records, 3 runs each
+    python bench/run.py --sizes 1000,10000 --runs 5 --engines sqlite,pydatalog --pydatalog-max 1000
+    python bench/run.py --crossover          # both engines on small registries: where auto switches
+
+Registries come from bench/generate.py (deterministic: the same records every
+time). Every figure is the median of --runs runs of a fresh process, in
+seconds of wall-clock time (processor time, user + system, in brackets):
+
+  start    the floor of any check: the interpreter starting and importing
+           what a check imports (click, yaml, lark, pyDatalog, sqlite3, checker)
+  yaml     the floor of reading: a process that yaml.load()s every file of the
+           registry with libyaml's CSafeLoader, and does nothing else
+  cold     torcheck check --format json, with an empty cache folder
+  warm     the same, the cache filled by an earlier run (the registry unchanged)
+  what-if  torcheck what-if --add one new appointment, the cache filled
+  peak     the largest resident memory of a cold check, in MB
+
+Ratios: cold and warm to yaml, what-if to warm. pyDatalog is run only up to
+--pydatalog-max records (at 10,000 records it takes about 20 minutes a run and
+4.5 GB here). This is not a test: nothing is asserted, figures are printed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import AS_OF, generate  # noqa: E402
+
+IMPORTS = ("import click, yaml, lark, sqlite3, pyDatalog.pyEngine; import checker.cli, checker.compile, "
+           "checker.registry, checker.evaluate, checker.cache, checker.render, checker.engines.sqlite, "
+           "checker.engines.pydatalog")
+YAML_FLOOR = ("import sys, pathlib, yaml\n"
+              "for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.yaml')):\n"
+              "    yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)\n")
+PROPOSAL = """appointments:
+  - id: a-proposed
+    person: {person}
+    role: lead
+    start: 2026-12-01
+    end: 2028-12-01
+    appointed_by: chair
+    consulted: [secretariat]
+    group: proposed group
+"""
+
+
+def run(cmd, env=None):
+    """(wall seconds, processor seconds, peak resident MB, exit status) of one process."""
+    e = dict(os.environ)
+    e.update(env or {})
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{err[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def median(cmd, runs, env=None, before=None):
+    walls, cpus, peaks = [], [], []
+    for _ in range(runs):
+        if before:
+            before()
+        w, c, m, _ = run(cmd, env)
+        walls.append(w)
+        cpus.append(c)
+        peaks.append(m)
+    return statistics.median(walls), statistics.median(cpus), max(peaks)
+
+
+def torcheck(*args):
+    return [sys.executable, "-m", "checker.cli", *args]
+
+
+def fmt(fig, floor=None):
+    if fig is None:
+        return "-"
+    wall, cpu = fig[0], fig[1]
+    s = f"{wall:.2f} ({cpu:.2f})"
+    if floor:
+        s += f" {wall / floor[0]:.2f}x"
+    return s
+
+
+def measure(size, folder: Path, engines, runs, pydatalog_max, work: Path):
+    reg = folder
+    person = next(line.split(":")[1].strip() for line in (reg / "people" / "part-001.yaml").read_text().splitlines()
+                  if line.strip().startswith("- id:"))
+    proposal = work / f"proposal-{size}.yaml"
+    proposal.write_text(PROPOSAL.format(person=person), encoding="utf-8")
+    start = median([sys.executable, "-c", IMPORTS], runs)
+    yaml_floor = median([sys.executable, "-c", YAML_FLOOR, str(reg)], runs)
+    rows = []
+    for engine in engines:
+        if engine == "pydatalog" and size > pydatalog_max:
+            continue
+        cache = work / f"cache-{size}-{engine}"
+        clear = lambda: shutil.rmtree(cache, ignore_errors=True)  # noqa: E731
+        env = {"TORCHECK_CACHE_DIR": str(cache)}
+        check = torcheck("check", str(reg), "--as-of", AS_OF, "--format", "json", "--engine", engine,
+                         "-o", os.devnull)
+        cold = median(check, runs, env, before=clear)
+        run(check, env)  # fill the cache
+        warm = median(check, runs, env)
+        whatif = median(torcheck("what-if", str(reg), "--add", str(proposal), "--as-of", AS_OF, "--format", "json",
+                                 "--engine", engine), runs, env)
+        rows.append((size, engine, start, yaml_floor, cold, warm, whatif))
+        print_row(rows[-1])
+    return rows
+
+
+HEADER = (f"{'records':>8} {'engine':<9} {'start':>13} {'yaml':>13} {'cold / yaml':>20} {'warm / yaml':>20} "
+          f"{'what-if / warm':>20} {'peak MB':>8}")
+
+
+def print_row(r):
+    size, engine, start, yaml_floor, cold, warm, whatif = r
+    print(f"{size:>8} {engine:<9} {fmt(start):>13} {fmt(yaml_floor):>13} {fmt(cold, yaml_floor):>20} "
+          f"{fmt(warm, yaml_floor):>20} {fmt(whatif, warm):>20} {cold[2]:>8.0f}", flush=True)
+
+
+def example(runs, work: Path):
+    """The example registry: the whole check, each engine (target: 0.5 s)."""
+    print(f"facts/u4ssc ({runs} runs): torcheck check, whole process, seconds wall (processor)")
+    for engine in ("pydatalog", "sqlite", "auto"):
+        cache = work / f"cache-example-{engine}"
+        env = {"TORCHECK_CACHE_DIR": str(cache)}
+        cmd = torcheck("check", "facts/u4ssc", "--as-of", AS_OF, "--format", "json", "--engine", engine,
+                       "-o", os.devnull)
+        cold = median(cmd, runs, env, before=lambda: shutil.rmtree(cache, ignore_errors=True))
+        run(cmd, env)
+        warm = median(cmd, runs, env)
+        print(f"  {engine:<9} cold {fmt(cold)}  warm {fmt(warm)}  peak {cold[2]:.0f} MB", flush=True)
+
+
+def crossover(runs, work: Path):
+    """Both engines on small registries, warm cache: the smallest size where SQLite is faster."""
+    print(f"\ncrossover ({runs} runs): torcheck check, warm cache, wall (processor)")
+    print(f"{'records':>8} {'pydatalog':>14} {'sqlite':>14}")
+    sizes = [("facts/u4ssc", ROOT / "facts" / "u4ssc")]
+    for n in (300, 1000):
+        folder = work / f"reg-{n}"
+        if not folder.exists():
+            generate(folder, n)
+        sizes.append((str(n), folder))
+    for label, folder in sizes:
+        figs = []
+        for engine in ("pydatalog", "sqlite"):
+            env = {"TORCHECK_CACHE_DIR": str(work / f"cache-x-{label.replace('/', '_')}-{engine}")}
+            cmd = torcheck("check", str(folder), "--as-of", AS_OF, "--format", "json", "--engine", engine,
+                           "-o", os.devnull)
+            run(cmd, env)
+            figs.append(median(cmd, runs, env))
+        print(f"{label:>8} {fmt(figs[0]):>14} {fmt(figs[1]):>14}", flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--engines", default="sqlite,pydatalog")
+    ap.add_argument("--pydatalog-max", type=int, default=1000,
+                    help="largest registry pyDatalog is run on (10,000 records: about 20 minutes a run)")
+    ap.add_argument("--work", help="folder for the registries and caches (default: a temporary folder)")
+    ap.add_argument("--crossover", action="store_true", help="only compare the engines on small registries")
+    args = ap.parse_args(argv)
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="torcheck-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.crossover:
+            crossover(args.runs, work)
+            return
+        example(args.runs, work)
+        print(f"\nmedian of {args.runs} runs; seconds wall (processor); ratios of wall times")
+        print(HEADER)
+        for size in (int(s) for s in args.sizes.split(",")):
+            folder = work / f"reg-{size}"
+            if not folder.exists():
+                generate(folder, size)
+            measure(size, folder, args.engines.split(","), args.runs, args.pydatalog_max, work)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
