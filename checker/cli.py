@@ -73,6 +73,11 @@ def write_output(text: str, out: str | None) -> None:
         sys.stdout.flush()
         return
     target = Path(out)
+    if target.exists() and not target.is_file() and not target.is_dir():
+        # a device or a pipe (-o /dev/null, -o /dev/stdout): written to, never replaced
+        with open(target, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        return
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", dir=folder)
