@@ -57,7 +57,11 @@ PROPOSAL = """appointments:
 
 
 def run(cmd, env=None):
-    """(wall seconds, processor seconds, peak resident MB, exit status) of one process."""
+    """(wall seconds, processor seconds, peak resident MB, exit status) of one process.
+
+    Its standard output (the report) goes to the null device; never `-o /dev/null`, which a check
+    without write_output's device test would replace with a regular file.
+    """
     e = dict(os.environ)
     e.update(env or {})
     t = time.perf_counter()
@@ -113,8 +117,7 @@ def measure(size, folder: Path, engines, runs, pydatalog_max, work: Path):
         cache = work / f"cache-{size}-{engine}"
         clear = lambda: shutil.rmtree(cache, ignore_errors=True)  # noqa: E731
         env = {"TORCHECK_CACHE_DIR": str(cache)}
-        check = torcheck("check", str(reg), "--as-of", AS_OF, "--format", "json", "--engine", engine,
-                         "-o", os.devnull)
+        check = torcheck("check", str(reg), "--as-of", AS_OF, "--format", "json", "--engine", engine)
         cold = median(check, runs, env, before=clear)
         run(check, env)  # fill the cache
         warm = median(check, runs, env)
@@ -141,8 +144,7 @@ def example(runs, work: Path):
     for engine in ("pydatalog", "sqlite", "auto"):
         cache = work / f"cache-example-{engine}"
         env = {"TORCHECK_CACHE_DIR": str(cache)}
-        cmd = torcheck("check", "facts/u4ssc", "--as-of", AS_OF, "--format", "json", "--engine", engine,
-                       "-o", os.devnull)
+        cmd = torcheck("check", "facts/u4ssc", "--as-of", AS_OF, "--format", "json", "--engine", engine)
         cold = median(cmd, runs, env, before=lambda: shutil.rmtree(cache, ignore_errors=True))
         run(cmd, env)
         warm = median(cmd, runs, env)
@@ -163,8 +165,7 @@ def crossover(runs, work: Path):
         figs = []
         for engine in ("pydatalog", "sqlite"):
             env = {"TORCHECK_CACHE_DIR": str(work / f"cache-x-{label.replace('/', '_')}-{engine}")}
-            cmd = torcheck("check", str(folder), "--as-of", AS_OF, "--format", "json", "--engine", engine,
-                           "-o", os.devnull)
+            cmd = torcheck("check", str(folder), "--as-of", AS_OF, "--format", "json", "--engine", engine)
             run(cmd, env)
             figs.append(median(cmd, runs, env))
         print(f"{label:>8} {fmt(figs[0]):>14} {fmt(figs[1]):>14}", flush=True)
