@@ -164,7 +164,7 @@ fail_on_option = click.option("--fail-on", type=click.Choice(FAIL_ON), default="
 engine_option = click.option("--engine", type=click.Choice(("pydatalog", "sqlite", "auto")), default="auto",
                              show_default=True,
                              help="Evaluation engine (auto: pyDatalog, the engine of the design, up to "
-                                  "2,000 records; SQLite beyond).")
+                                  "500 records; SQLite beyond).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -218,8 +218,9 @@ def choose_engine(engine: str, reg) -> str:
 # (README, "Performance"): SQLite was faster at every size, from the 165-record example (0.41 s against
 # 0.51 s for the whole check) to 1,000 records (0.44 s against 8.7 s) and 10,000 (2 s against 21 minutes);
 # the design names pyDatalog as the engine, and it answers a registry of the U4SSC's size well within an
-# interactive budget, so auto keeps it up to 2,000 records (about 10 s on pyDatalog) and uses SQLite beyond.
-AUTO_CROSSOVER = 2000
+# interactive budget (330 records about 1 s, 1,000 records 6.7 s, 2,000 records 48 s measured), so auto
+# keeps it up to 500 records and uses SQLite beyond.
+AUTO_CROSSOVER = 500
 
 
 @main.command()
