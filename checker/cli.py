@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .model import SEVERITY_RANK, Diagnostic, InputError
+from .model import SEVERITY_RANK, Diagnostic, InputError, Report
 
 FAIL_ON = ("error", "warning", "notice", "never")
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
@@ -107,6 +107,17 @@ def use_color(out) -> bool:
     return out is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+def compile_rules(rules: str | None):
+    """The compiled rulebook (the U4SSC one unless --rules names another); exit 2 on any problem."""
+    from .compile import compile_rulebook
+
+    rules_dir = rules or default_rules_dir()
+    try:
+        return compile_rulebook(rules_dir, display_path(rules or rules_dir))
+    except InputError as e:
+        fail(e.diagnostics)
+
+
 def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=(), use_cache: bool = True):
     """Compile the rulebook and read the registry; exit 2 on any problem of either.
 
@@ -193,12 +204,28 @@ def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base
     from .render import render
 
     known = read_baseline(baseline) if baseline else None
-    rb, reg = load_inputs(registry, rules, use_cache=not no_cache)
-    ev = evaluate(rb, reg, as_of, choose_engine(engine, reg))
-    vs = ev.violations()
+    kept = memo = key = None
+    if not no_cache:
+        from .memo import ResultMemo, check_key
+
+        memo = ResultMemo()
+        key = check_key(registry, display_path(registry), rules or default_rules_dir(),
+                        display_path(rules or default_rules_dir()), as_of, engine)
+        kept = memo.get(key)
+    if kept is not None:  # the same inputs as a check made before: its result (checker.memo)
+        rb = compile_rules(rules)
+        records, vs = kept
+    else:
+        rb, reg = load_inputs(registry, rules, use_cache=not no_cache)
+        ev = evaluate(rb, reg, as_of, choose_engine(engine, reg))
+        vs = ev.violations()
+        records = len(reg.records)
+        if memo is not None:
+            memo.put(key, records, vs)
     if known is not None:
         vs = [v for v in vs if v.key() not in known]
-    report = ev.report(vs)
+    report = Report(as_of=as_of, rulebook=rb.name, violations=tuple(vs), rules=tuple(r.info for r in rb.rules),
+                    records=records, clause_texts=rb.clause_texts())
     write_output(render(report, fmt, color=use_color(out) and fmt == "text", docs_base=docs_base), out)
     sys.exit(exit_status(vs, fail_on))
 
