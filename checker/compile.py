@@ -23,7 +23,13 @@ from . import ast as A
 from . import ir
 from .dates import FUNCTIONS
 from .model import Diagnostic, Location, Param, RuleInfo
-from .parse import parse_text
+
+
+def parse_text(text: str, path: str):
+    """checker.parse.parse_text, imported (with lark) by the first compile: a rulebook from the cache needs neither."""
+    from .parse import parse_text as parse
+
+    return parse(text, path)
 
 SIMPLE_TYPES = ("id", "text", "date", "year", "boolean")
 MODALITIES = ("obligation", "prohibition", "recommendation", "permission", "exclusive_permission")
@@ -1297,9 +1303,17 @@ def _unique(diags):
 
 
 def compile_rulebook(path: str, display: str | None = None) -> Rulebook:
-    """Compile the rulebook folder at `path`; raises InputError with every diagnostic."""
+    """Compile the rulebook folder at `path`; raises InputError with every diagnostic.
+
+    An unchanged rulebook comes from the cache of compiled rulebooks (checker.rulecache; TORCHECK_NO_CACHE=1
+    bypasses it); only a successful compile is stored, so a rulebook with a problem is reported every time.
+    """
+    from . import rulecache
     from .model import InputError
 
+    rb, token = rulecache.load(path, display)
+    if rb is not None:
+        return rb
     comp = Compiler(path, display)
     try:
         rb = comp.compile()
@@ -1307,4 +1321,5 @@ def compile_rulebook(path: str, display: str | None = None) -> Rulebook:
         raise InputError(_unique(comp.diags))
     if comp.diags:
         raise InputError(_unique(comp.diags))
+    rulecache.store(token, rb)
     return rb
