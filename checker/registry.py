@@ -8,14 +8,21 @@ raises `InputError` with every problem of every file: nothing half-read is
 ever returned. `facts` turns a registry into the engine's relations, each row
 with the file and line it was written at.
 
-YAML is read safely and by declared type, never by YAML 1.1's guesses. Each
-file is first scanned as a stream of parser events, which rejects anchors and
-aliases, explicit tags and deep nesting before any tree is built (an alias
-bomb or 5,000 nested brackets cost one linear scan); the file is then composed
-into nodes (never constructed into Python objects) and each scalar's text is
-read by the field's type: `name: No` is the text "No", `code: 010` the text
-"010", a key `on:` the name "on". An unquoted empty value, `~` or `null`
-means the field is absent (quote it for the text "null").
+YAML is read safely and by declared type, never by YAML 1.1's guesses. A file
+is composed into nodes (never constructed into Python objects) and each
+scalar's text is read by the field's type: `name: No` is the text "No",
+`code: 010` the text "010", a key `on:` the name "on". An unquoted empty
+value, `~` or `null` means the field is absent (quote it for the text
+"null"). Anchors and aliases, explicit tags and deep nesting are refused
+before any tree is built: a file holding an `&`, `*` or `!` byte anywhere is
+first scanned as a stream of parser events (an alias bomb or 5,000 nested
+brackets cost one linear scan); a file holding none of them cannot have an
+anchor, alias or tag, and is composed at once by libyaml with a composer that
+gives up at the 51st level of nesting and resolves no YAML 1.1 tag (the
+loader never reads one). Whatever that one pass meets (a syntax error, a
+second document, a control character, nesting too deep) sends the file
+through the scan and the usual composition, which report it as they always
+have: the one pass changes how fast a file is read, never what is said of it.
 
 Normalised values (what engines see): dates as ISO strings "YYYY-MM-DD",
 years as int, booleans as the strings "true" / "false", lists as tuples,
@@ -93,7 +100,8 @@ _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd
 # what a text value may not hold once YAML escapes are read: C0 controls but tab and line feed, DEL, C1 controls
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_C_SAFE_LOADER = getattr(yaml, "CSafeLoader", None)
+_SAFE_LOADER = _C_SAFE_LOADER or yaml.SafeLoader
 _MAX_SUGGESTIONS = 200  # difflib over every id is slow; suggest for the first few only
 
 
@@ -161,6 +169,77 @@ def _shape(node) -> str:
 
 def _article(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+class _TooDeep(Exception):
+    """The one-pass composer met a node at nesting level MAX_DEPTH + 1: the file goes through the scan."""
+
+
+if _C_SAFE_LOADER is not None:
+    class _Composer(yaml._yaml.CParser):
+        """libyaml's composer, without YAML 1.1 tag resolution and with a bound on nesting.
+
+        For files without an `&`, `*` or `!` byte (see `_Loader._read_data`). libyaml's composer calls
+        `resolve` for every node without an explicit tag (nodes keep its answer as their `tag`, which this
+        module never reads) and `descend_resolver` / `ascend_resolver` around every node: the latter two
+        count the nesting, and a node at level MAX_DEPTH + 1 (a scalar in a collection of level MAX_DEPTH,
+        or a collection of level MAX_DEPTH + 1) stops the composition before libyaml's recursion goes any
+        deeper, and the file is read the careful way.
+        """
+
+        depth = 0
+
+        def resolve(self, kind, value, implicit):
+            return None
+
+        def descend_resolver(self, parent, index):
+            depth = self.depth + 1
+            if depth > MAX_DEPTH:
+                raise _TooDeep
+            self.depth = depth
+
+        def ascend_resolver(self):
+            self.depth -= 1
+
+    def _compose_at_once(data: bytes):
+        """The file's root node (None for an empty stream); YAMLError or _TooDeep if anything is amiss."""
+        parser = _Composer(data)
+        try:
+            return parser.get_single_node()
+        finally:
+            parser.dispose()
+else:  # pragma: no cover - PyYAML without libyaml: every file is scanned
+    _compose_at_once = None
+
+
+class _Lines:
+    """A file's lines (split as `_LINE_BREAK` splits), split when first asked for."""
+
+    __slots__ = ("text", "lines", "printable")
+
+    def __init__(self, text: str, printable: bool):
+        self.text = text
+        self.lines = None
+        self.printable = printable  # libyaml read the text: none of \v \f \x1c-\x1e, where splitlines differs
+
+    def _split(self):
+        if self.lines is None:
+            text = self.text
+            if self.printable:
+                lines = text.splitlines()
+                if not text or text[-1] in "\n\r\x85\u2028\u2029":
+                    lines.append("")
+            else:
+                lines = _LINE_BREAK.split(text)
+            self.lines = lines
+            self.text = None
+        return self.lines
+
+    def __len__(self):
+        return len(self._split())
+
+    def __getitem__(self, i):
+        return self._split()[i]
 
 
 class _Loader:
@@ -241,6 +320,14 @@ class _Loader:
                      _File(shown, []), Location(shown, line), help="save the file as UTF-8")
             self.complete = False
             return []
+        if (_SAFE_LOADER is _C_SAFE_LOADER and _compose_at_once is not None
+                and b"&" not in data and b"*" not in data and b"!" not in data):
+            try:
+                root = _compose_at_once(data)
+            except (yaml.YAMLError, _TooDeep):
+                pass  # read again below, by the scan and the usual composition, for the same diagnostics
+            else:
+                return self._read_root(root, _File(shown, _Lines(text, True)))
         f = _File(shown, _LINE_BREAK.split(text))
         if not self._scan(text, f):
             self.complete = False
