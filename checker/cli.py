@@ -7,6 +7,7 @@ standard error, nothing checked).
 """
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import gc
 import importlib
@@ -136,7 +137,7 @@ def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=(), u
     if use_cache:
         from .cache import RegistryCache
 
-        cache = RegistryCache(rb.vocabulary)
+        cache = RegistryCache(rb.vocabulary, defer=True)
     # Reading makes millions of small objects and no garbage cycles: the collector, run as it goes, would
     # take half the time of a large registry's check; after reading, the records are frozen out of its way.
     gc.disable()
@@ -147,6 +148,9 @@ def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=(), u
         fail(e.diagnostics)
     finally:
         gc.enable()
+        if cache is not None:  # files read cleanly are kept even when another file had a problem
+            cache.flush()
+            atexit.register(cache.wait)
     gc.freeze()
     return rb, reg
 

@@ -25,11 +25,10 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def calendar_facts(all_facts: dict, as_of: str) -> dict:
     """The engine-provided relations: as_of, quarters and years over the registry's span."""
     years = {int(as_of[:4])}
-    for rows in all_facts.values():
-        for row in rows:
-            for v in row:
-                if isinstance(v, str) and _ISO.match(v):
-                    years.add(int(v[:4]))
+    # the texts shaped like a date, each once (dates repeat; most values are ids), then the pattern
+    shaped = {v for rows in all_facts.values() for row in rows for v in row
+              if v.__class__ is str and 10 <= len(v) <= 11 and v[4] == "-"}
+    years.update(int(v[:4]) for v in shaped if _ISO.match(v))
     # the calendar stops where Python's dates do: a quarter of year 9999 would end in year 10000
     lo, hi = max(min(years), 1), min(max(years), 9998)
     return {
