@@ -59,7 +59,9 @@ class Evaluation:
             clause_texts=self.rulebook.clause_texts(),
         )
 
-    def violations(self) -> list[Violation]:
+    def violations(self, unexplained=frozenset()) -> list[Violation]:
+        """Every violation, in the canonical order, explained; those whose key() is in `unexplained` get
+        no explanation (what-if leaves out the violations it will not show)."""
         rb = self.rulebook
         out: dict[tuple, dict] = {}
         for rule in rb.rules:
@@ -70,7 +72,7 @@ class Evaluation:
                     sev = rule.severity[1] if rule.severity[0] == "const" else str(b[rule.severity[1]])
                     message = render_template(rule.message, b)
                     key = (rule.info.id, record, message)
-                    nodes = self.explain(alt, b)
+                    nodes = [] if key in unexplained else self.explain(alt, b)
                     slot = out.get(key)
                     if slot is None:
                         out[key] = {"rule": rule, "severity": sev, "nodes": nodes, "record": record,

@@ -48,12 +48,23 @@ class WhatIf:
 
 
 def what_if(rulebook, registry: Registry, proposed: Registry, as_of: str, *,
-            engine: str = "pydatalog", full: bool = False) -> WhatIf:
-    """Compare the violations of `registry` and `proposed` (the registry with the proposal applied)."""
-    ev = evaluate_base(rulebook, registry, as_of, engine)
-    before = ev.violations()
-    after_ev = evaluate(rulebook, proposed, as_of, engine) if full else apply(ev, proposed)
-    after = after_ev.violations()
+            engine: str = "pydatalog", full: bool = False, before=None, remember=None) -> WhatIf:
+    """Compare the violations of `registry` and `proposed` (the registry with the proposal applied).
+
+    before: the registry's violations, when they are known already (a check's kept result,
+    checker.memo): then only the proposed registry is evaluated. Otherwise the registry is evaluated
+    and `remember`, if given, is called with its violations. Either way only the violations the
+    proposal introduces are explained again (the others are not shown).
+    """
+    if before is None:
+        ev = evaluate_base(rulebook, registry, as_of, engine)
+        before = ev.violations()
+        if remember is not None:
+            remember(before)
+        after_ev = evaluate(rulebook, proposed, as_of, engine) if full else apply(ev, proposed)
+    else:
+        after_ev = evaluate(rulebook, proposed, as_of, engine)
+    after = after_ev.violations(unexplained={v.key() for v in before})
     return compare(before, after, registry, proposed, as_of, rulebook.name)
 
 

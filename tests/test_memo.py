@@ -169,3 +169,47 @@ def test_an_unwritable_cache_folder_only_means_nothing_is_kept(registry, tmp_pat
     r = torcheck("check", str(registry), *ARGS, "--format", "json")
     assert r.returncode == 1 and r.stdout == torcheck("check", str(registry), *ARGS, "--format", "json",
                                                      "--no-cache").stdout
+
+
+PROPOSAL = """appointments:
+  - id: a-proposed
+    person: p-roll
+    role: lead
+    start: 2026-12-01
+    end: 2029-12-01
+    appointed_by: chair
+    consulted: [secretariat]
+    group: proposed group
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "markdown"])
+def test_what_if_from_a_kept_result_answers_as_what_if_without_one(registry, cache_folder, tmp_path, fmt):
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text(PROPOSAL, encoding="utf-8")
+    args = ("what-if", str(registry), "--add", str(proposal), "--remove", "a-lead-twins-2025", *ARGS, "--format", fmt)
+    without = torcheck(*args, "--no-cache")
+    assert kept(cache_folder) == []
+    first = torcheck(*args)  # evaluates the registry, and keeps its result
+    assert len(kept(cache_folder)) == 1
+    from_kept = torcheck(*args)
+    assert without.returncode == first.returncode == from_kept.returncode
+    assert without.stdout == first.stdout == from_kept.stdout
+    assert "introduced" in without.stdout.lower() or "+" in without.stdout
+    # the kept result is a check's: a check made first is what what-if reads
+    check = torcheck("check", str(registry), *ARGS, "--format", "json")
+    assert check.returncode == 1 and len(kept(cache_folder)) == 1
+
+
+def test_what_if_reads_the_kept_result_of_the_registry(registry, cache_folder, tmp_path):
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text(PROPOSAL, encoding="utf-8")
+    torcheck("check", str(registry), *ARGS, "--format", "json")
+    (entry,) = kept(cache_folder)
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    real = data["violations"][0]["message"]
+    data["violations"][0]["message"] = "as kept"
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    r = json.loads(torcheck("what-if", str(registry), "--add", str(proposal), *ARGS, "--format", "json").stdout)
+    assert [v["message"] for v in r["resolved"]] == ["as kept"]  # the kept one is gone...
+    assert real in [v["message"] for v in r["introduced"]]  # ...and the real one comes

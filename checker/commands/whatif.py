@@ -5,8 +5,8 @@ import sys
 
 import click
 
-from ..cli import (as_of_option, choose_engine, engine_option, exit_status, fail_on_option, load_inputs,
-                   rules_option, write_output)
+from ..cli import (as_of_option, choose_engine, default_rules_dir, display_path, engine_option, exit_status,
+                   fail_on_option, load_inputs, rules_option, write_output)
 
 
 @click.command("what-if")
@@ -21,7 +21,9 @@ from ..cli import (as_of_option, choose_engine, engine_option, exit_status, fail
               show_default=True)
 @fail_on_option
 @engine_option
-def command(registry, add_files, remove_ids, rules, as_of, fmt, fail_on, engine):
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Read every registry file, and evaluate the registry as it is, not a kept check's result.")
+def command(registry, add_files, remove_ids, rules, as_of, fmt, fail_on, engine, no_cache):
     """Evaluate a proposal against REGISTRY without changing any file.
 
     Lists the violations the proposal introduces (+) and resolves (-); exits 1
@@ -29,8 +31,22 @@ def command(registry, add_files, remove_ids, rules, as_of, fmt, fail_on, engine)
     """
     from ..whatif import RENDERERS, what_if
 
-    rb, proposed = load_inputs(registry, rules, add_files, remove_ids)
+    rb, proposed = load_inputs(registry, rules, add_files, remove_ids, use_cache=not no_cache)
     base = proposed.base or proposed  # the registry as read, before the proposal (the folder is read once)
-    result = what_if(rb, base, proposed, as_of, engine=choose_engine(engine, proposed))
+    before = remember = None
+    if not no_cache:  # the registry's violations as a check with the same inputs found them (checker.memo)
+        from ..memo import ResultMemo, check_key
+
+        memo = ResultMemo()
+        key = check_key(registry, display_path(registry), rules or default_rules_dir(),
+                        display_path(rules or default_rules_dir()), as_of, engine)
+        kept = memo.get(key)
+        if kept is not None and kept[0] == len(base.records):
+            before = kept[1]
+        else:
+            def remember(vs):
+                memo.put(key, len(base.records), vs)
+    result = what_if(rb, base, proposed, as_of, engine=choose_engine(engine, proposed), before=before,
+                     remember=remember)
     write_output(RENDERERS[fmt](result), None)
     sys.exit(exit_status(result.introduced, fail_on))
