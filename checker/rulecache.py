@@ -61,6 +61,7 @@ _SOURCES = ("compile.py", "parse.py", "ast.py", "ir.py", "model.py", "dates.py",
 # tags of encoded containers; a dataclass instance is tagged _CLASS_BASE + its index in the entry's class table
 _REF, _TUPLE, _LIST, _DICT, _SET, _FROZENSET = range(6)
 _CLASS_BASE = 6
+_NEST = frozenset({list, dict})  # what JSON gives for a container: dec() decodes it (and rejects a JSON object)
 _SEQ_TAGS = {tuple: _TUPLE, list: _LIST, set: _SET, frozenset: _FROZENSET}
 
 
@@ -188,15 +189,28 @@ def decode(table, data, allowed: dict | None = None):
     append = objs.append
     ncls = len(classes)
 
+    nest = _NEST
+
     def dec(x):
-        t = type(x)
-        if t is not list:
-            if t is dict:
-                raise ValueError("malformed entry")
-            return x
+        # x is a list or a dict (the callers pass anything else through as it is: str, int, float, bool, None)
+        if type(x) is not list or not x:
+            raise ValueError("malformed entry")
         tag = x[0]
         if type(tag) is not int:
             raise ValueError("malformed entry")
+        if tag >= _CLASS_BASE:
+            if tag >= _CLASS_BASE + ncls:
+                raise ValueError("unknown tag")
+            cls, names = classes[tag - _CLASS_BASE]
+            if len(x) != len(names) + 1:
+                raise ValueError("malformed instance")
+            slot = len(objs)
+            append(_PENDING)
+            # made from its fields without running __init__ (nor anything else): equal to the one encoded
+            o = _new(cls)
+            o.__dict__.update(zip(names, [dec(y) if type(y) in nest else y for y in x[1:]]))
+            objs[slot] = o
+            return o
         if tag == _REF:
             if len(x) != 2 or type(x[1]) is not int or not 0 <= x[1] < len(objs):
                 raise ValueError("bad reference")
@@ -207,33 +221,27 @@ def decode(table, data, allowed: dict | None = None):
         slot = len(objs)
         append(_PENDING)
         if tag == _TUPLE:
-            o = tuple([dec(y) for y in x[1:]])
+            o = tuple([dec(y) if type(y) in nest else y for y in x[1:]])
         elif tag == _LIST:
-            o = [dec(y) for y in x[1:]]
+            o = [dec(y) if type(y) in nest else y for y in x[1:]]
         elif tag == _DICT:
             if len(x) % 2 != 1:
                 raise ValueError("malformed dict")
             o = {}
             for j in range(1, len(x), 2):
-                k = dec(x[j])
-                o[k] = dec(x[j + 1])
+                k, v = x[j], x[j + 1]
+                k = dec(k) if type(k) in nest else k
+                o[k] = dec(v) if type(v) in nest else v
         elif tag == _SET:
-            o = {dec(y) for y in x[1:]}
+            o = {dec(y) if type(y) in nest else y for y in x[1:]}
         elif tag == _FROZENSET:
-            o = frozenset([dec(y) for y in x[1:]])
-        elif _CLASS_BASE <= tag < _CLASS_BASE + ncls:
-            cls, names = classes[tag - _CLASS_BASE]
-            if len(x) != len(names) + 1:
-                raise ValueError("malformed instance")
-            # made from its fields without running __init__ (nor anything else): equal to the one encoded
-            o = _new(cls)
-            o.__dict__.update(zip(names, [dec(y) for y in x[1:]]))
+            o = frozenset([dec(y) if type(y) in nest else y for y in x[1:]])
         else:
             raise ValueError("unknown tag")
         objs[slot] = o
         return o
 
-    return dec(data)
+    return dec(data) if type(data) in _NEST else data
 
 
 # ====================================================================== the key
