@@ -325,7 +325,7 @@ def load(path, display):
     try:
         key = rulebook_key(path, display)
         entry_path = _entry_path(path, display)
-    except (_NotCacheable, OSError, ValueError, TypeError, LookupError):
+    except (_NotCacheable, OSError, ValueError, TypeError, LookupError, ImportError):
         return None, None
     token = (key, entry_path, (path, display))
     try:
@@ -358,7 +358,7 @@ def store(token, rulebook) -> None:
     try:
         if rulebook_key(*token[2]) != key:  # a file changed while it was compiled: the key may not be its own
             return
-    except (_NotCacheable, OSError, ValueError, TypeError, LookupError):
+    except (_NotCacheable, OSError, ValueError, TypeError, LookupError, ImportError):
         return
     was = gc.isenabled()
     gc.disable()
