@@ -2,7 +2,7 @@
 
 A check is a function of its inputs: the bytes of every registry file, the
 rulebook's files, the as-of date, the engine asked for, the paths shown in
-the report and torcheck's own code. `ResultMemo` digests all of them into one
+the report, torcheck's own code and the Python running it. `ResultMemo` digests all of them into one
 key (SHA-256) and keeps, under it, the violations the check found (the
 complete JSON of each, explanation and record location included) and the
 number of records. The next `torcheck check` with the same key reads them
@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -45,7 +46,7 @@ _YAML = (".yaml", ".yml")
 
 def _code_fingerprint() -> bytes:
     """torcheck's version and the bytes of its package (code and grammar): a change of either is a new key."""
-    h = hashlib.sha256(f"torcheck {__version__} memo {FORMAT}".encode())
+    h = hashlib.sha256(f"torcheck {__version__} memo {FORMAT} python {sys.version}".encode())
     here = Path(__file__).resolve().parent
     for p in sorted(here.rglob("*")):
         if p.suffix in (".py", ".lark") and "__pycache__" not in p.parts:
