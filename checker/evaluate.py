@@ -265,10 +265,21 @@ class Evaluation:
                 else:
                     rows = sort_rows(self.engine.query(rel))
                 self._rows[rel] = rows
+            if not bound:
+                return rows
+            # keyed by the bound value itself when one argument is bound, by the tuple of them otherwise
+            key = operator.itemgetter(*bound)
             index = {}
             for row in rows:
-                index.setdefault(tuple(row[i] for i in bound), []).append(row)
+                k = key(row)
+                found = index.get(k)
+                if found is None:
+                    index[k] = [row]
+                else:
+                    found.append(row)
             self._rows[(rel, bound)] = index
+        if len(bound) == 1:
+            return index.get(_eval(args[bound[0]], b), ())
         return index.get(tuple(_eval(args[i], b) for i in bound), ())
 
     def _solve(self, body, b, budget, outer=None):
