@@ -215,8 +215,9 @@ def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base
         from .memo import ResultMemo, check_key
 
         memo = ResultMemo()
-        key = check_key(registry, display_path(registry), rules or default_rules_dir(),
-                        display_path(rules or default_rules_dir()), as_of, engine)
+        key_args = (registry, display_path(registry), rules or default_rules_dir(),
+                    display_path(rules or default_rules_dir()), as_of, engine)
+        key = check_key(*key_args)
         kept = memo.get(key)
     if kept is not None:  # the same inputs as a check made before: its result (checker.memo)
         rb = compile_rules(rules)
@@ -226,8 +227,8 @@ def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base
         ev = evaluate(rb, reg, as_of, choose_engine(engine, reg))
         vs = ev.violations()
         records = len(reg.records)
-        if memo is not None:
-            memo.put(key, records, vs)
+        if memo is not None and key is not None and check_key(*key_args) == key:
+            memo.put(key, records, vs)  # kept only if no input changed while it was checked
     if known is not None:
         vs = [v for v in vs if v.key() not in known]
     report = Report(as_of=as_of, rulebook=rb.name, violations=tuple(vs), rules=tuple(r.info for r in rb.rules),

@@ -213,3 +213,25 @@ def test_what_if_reads_the_kept_result_of_the_registry(registry, cache_folder, t
     r = json.loads(torcheck("what-if", str(registry), "--add", str(proposal), *ARGS, "--format", "json").stdout)
     assert [v["message"] for v in r["resolved"]] == ["as kept"]  # the kept one is gone...
     assert real in [v["message"] for v in r["introduced"]]  # ...and the real one comes
+
+
+def test_a_file_changed_while_it_is_checked_keeps_no_result(registry, cache_folder, monkeypatch):
+    from click.testing import CliRunner
+
+    import checker.evaluate
+    from checker.cli import main
+
+    real = checker.evaluate.evaluate
+    people = registry / "people.yaml"
+
+    def evaluate_while_edited(*args, **kwargs):
+        people.write_text(people.read_text(encoding="utf-8") + "# edited meanwhile\n", encoding="utf-8")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checker.evaluate, "evaluate", evaluate_while_edited)
+    r = CliRunner().invoke(main, ["check", str(registry), *ARGS, "--format", "json"])
+    assert r.exit_code == 1, r.output
+    assert kept(cache_folder) == []
+    monkeypatch.setattr(checker.evaluate, "evaluate", real)
+    r = CliRunner().invoke(main, ["check", str(registry), *ARGS, "--format", "json"])
+    assert r.exit_code == 1 and len(kept(cache_folder)) == 1
