@@ -130,7 +130,7 @@ def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=(), u
     rules_dir = rules or default_rules_dir()
     shown_rules = display_path(rules or rules_dir)
     try:
-        rb = compile_rulebook(rules_dir, shown_rules)
+        rb = compile_rulebook(rules_dir, shown_rules, use_cache=use_cache)
     except InputError as e:
         fail(e.diagnostics)
     cache = None
@@ -203,7 +203,8 @@ def main():
 @click.option("--docs-base", metavar="URL", help="With --format html: link each rule to URL/rules/<id>.html "
               "(the site `torcheck docs` writes; a relative URL is taken from the report's folder).")
 @click.option("--no-cache", "no_cache", is_flag=True,
-              help="Read every registry file, not the validated records cached from an earlier run.")
+              help="Compile the rulebook, read every registry file and evaluate the rules: no cached "
+                   "rulebook, records or result of an earlier run.")
 def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base, no_cache):
     """Check REGISTRY (a folder of YAML files) against the rulebook."""
     from .evaluate import evaluate

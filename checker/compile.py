@@ -1302,16 +1302,17 @@ def _unique(diags):
     return out
 
 
-def compile_rulebook(path: str, display: str | None = None) -> Rulebook:
+def compile_rulebook(path: str, display: str | None = None, use_cache: bool = True) -> Rulebook:
     """Compile the rulebook folder at `path`; raises InputError with every diagnostic.
 
     An unchanged rulebook comes from the cache of compiled rulebooks (checker.rulecache; TORCHECK_NO_CACHE=1
-    bypasses it); only a successful compile is stored, so a rulebook with a problem is reported every time.
+    or use_cache=False bypasses it); only a successful compile is stored, so a rulebook with a problem is
+    reported every time.
     """
     from . import rulecache
     from .model import InputError
 
-    rb, token = rulecache.load(path, display)
+    rb, token = rulecache.load(path, display) if use_cache else (None, None)
     if rb is not None:
         return rb
     comp = Compiler(path, display)

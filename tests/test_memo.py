@@ -235,3 +235,9 @@ def test_a_file_changed_while_it_is_checked_keeps_no_result(registry, cache_fold
     monkeypatch.setattr(checker.evaluate, "evaluate", real)
     r = CliRunner().invoke(main, ["check", str(registry), *ARGS, "--format", "json"])
     assert r.exit_code == 1 and len(kept(cache_folder)) == 1
+
+
+def test_no_cache_uses_no_cache_at_all(registry, cache_folder):
+    r = torcheck("check", str(registry), *ARGS, "--no-cache")
+    assert r.returncode == 1
+    assert not cache_folder.exists() or list(cache_folder.rglob("*.json")) == []
