@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import gc
 import os
 import re
 import stat
@@ -103,6 +104,7 @@ _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _C_SAFE_LOADER = getattr(yaml, "CSafeLoader", None)
 _SAFE_LOADER = _C_SAFE_LOADER or yaml.SafeLoader
 _MAX_SUGGESTIONS = 200  # difflib over every id is slow; suggest for the first few only
+_FAST_RECORDS = True  # validate a record by `_Loader._fast_record` first (tests turn it off to compare)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,49 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self.records)
+
+
+_new = object.__new__
+
+
+def _fast_loc(path, line, column):
+    """Location(path, line, column) without the frozen dataclass's __init__ (object.__setattr__ per field):
+    equal, hashed and shown the same. Half a million are made per 100,000 records."""
+    loc = _new(Location)
+    d = loc.__dict__
+    d["path"] = path
+    d["line"] = line
+    d["column"] = column
+    return loc
+
+
+def _fast_record_of(kind, rid, values, location, field_locations):
+    """Record(...) without the frozen dataclass's __init__, as _fast_loc."""
+    rec = _new(Record)
+    d = rec.__dict__
+    d["kind"] = kind
+    d["id"] = rid
+    d["values"] = values
+    d["location"] = location
+    d["field_locations"] = field_locations
+    return rec
+
+
+def _fast_classes() -> bool:
+    """The shortcuts make what the constructors make (checked once, at import)."""
+    try:
+        loc, rec = _fast_loc("p", 1, None), _fast_record_of("k", "i", {"id": "i"}, _fast_loc("p", 2, 3), {})
+        want_loc, want_rec = Location("p", 1), Record("k", "i", {"id": "i"}, Location("p", 2, 3), {})
+        return (loc == want_loc and hash(loc) == hash(want_loc) and str(loc) == str(want_loc)
+                and repr(loc) == repr(want_loc) and rec == want_rec and repr(rec) == repr(want_rec))
+    except Exception:  # noqa: BLE001 - classes made otherwise (slots, a validating __init__): the constructors
+        return False
+
+
+if _fast_classes():
+    _loc, _record = _fast_loc, _fast_record_of
+else:  # pragma: no cover
+    _loc, _record = Location, Record
 
 
 # ====================================================================== reading
@@ -171,6 +216,46 @@ def _article(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
+_T_TEXT, _T_ID, _T_REF, _T_DATE, _T_YEAR, _T_BOOLEAN, _T_ENUM, _T_OTHER, _T_RECORD_ID = range(9)
+_TYPE_CODES = {"text": _T_TEXT, "id": _T_ID, "ref": _T_REF, "date": _T_DATE, "year": _T_YEAR,
+               "boolean": _T_BOOLEAN, "enum": _T_ENUM}
+
+
+class _Plan:
+    """A kind's fields as `_Loader._fast_record` reads them, worked out once per load."""
+
+    def __init__(self, kind: Kind):
+        self.name = kind.name
+        self.fields = kind.fields
+        self.id_first = next(iter(kind.fields), None) == "id"
+        # field -> (position, name, is a list, type code, enumeration); the record's own id has a code of its own
+        self.index = {n: (i, n, fld.is_list, _T_RECORD_ID if n == "id" else _TYPE_CODES.get(fld.type, _T_OTHER),
+                          frozenset(fld.values))
+                      for i, (n, fld) in enumerate(kind.fields.items())}
+        # (name, default, the default names a field, the default as a value) in declared order
+        self.defaults = [(n, fld.default, fld.default in kind.fields,
+                          None if fld.default in kind.fields else _constant(fld, fld.default))
+                         for n, fld in kind.fields.items() if fld.default is not None]
+        # (name, required, required when) of the fields but the id that may have to be present
+        self.required = [(n, fld.required, fld.required_when) for n, fld in kind.fields.items()
+                         if n != "id" and (fld.required or fld.required_when)]
+
+
+def _position(written) -> int:
+    return written[0][0]
+
+
+def _date_ok(text: str) -> bool:
+    """Written YYYY-MM-DD and a real date (what _scalar accepts as a date)."""
+    if not DATE_RE.match(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 class _TooDeep(Exception):
     """The one-pass composer met a node at nesting level MAX_DEPTH + 1: the file goes through the scan."""
 
@@ -181,25 +266,27 @@ if _C_SAFE_LOADER is not None:
 
         For files without an `&`, `*` or `!` byte (see `_Loader._read_data`). libyaml's composer calls
         `resolve` for every node without an explicit tag (nodes keep its answer as their `tag`, which this
-        module never reads) and `descend_resolver` / `ascend_resolver` around every node: the latter two
-        count the nesting, and a node at level MAX_DEPTH + 1 (a scalar in a collection of level MAX_DEPTH,
-        or a collection of level MAX_DEPTH + 1) stops the composition before libyaml's recursion goes any
-        deeper, and the file is read the careful way.
+        module never reads) and `descend_resolver` / `ascend_resolver` around every node: here they count
+        the nesting (a list's length: the ascent is the list's own pop), and a node at level MAX_DEPTH + 1
+        (a scalar in a collection of level MAX_DEPTH, or a collection of level MAX_DEPTH + 1) stops the
+        composition before libyaml's recursion goes any deeper, and the file is read the careful way.
         """
 
-        depth = 0
+        def __init__(self, data: bytes):
+            super().__init__(data)
+            levels = []
+            push = levels.append
+
+            def descend_resolver(parent, index):
+                push(None)
+                if len(levels) > MAX_DEPTH:
+                    raise _TooDeep
+
+            self.descend_resolver = descend_resolver
+            self.ascend_resolver = levels.pop
 
         def resolve(self, kind, value, implicit):
             return None
-
-        def descend_resolver(self, parent, index):
-            depth = self.depth + 1
-            if depth > MAX_DEPTH:
-                raise _TooDeep
-            self.depth = depth
-
-        def ascend_resolver(self):
-            self.depth -= 1
 
     def _compose_at_once(data: bytes):
         """The file's root node (None for an empty stream); YAMLError or _TooDeep if anything is amiss."""
@@ -212,34 +299,14 @@ else:  # pragma: no cover - PyYAML without libyaml: every file is scanned
     _compose_at_once = None
 
 
-class _Lines:
-    """A file's lines (split as `_LINE_BREAK` splits), split when first asked for."""
-
-    __slots__ = ("text", "lines", "printable")
-
-    def __init__(self, text: str, printable: bool):
-        self.text = text
-        self.lines = None
-        self.printable = printable  # libyaml read the text: none of \v \f \x1c-\x1e, where splitlines differs
-
-    def _split(self):
-        if self.lines is None:
-            text = self.text
-            if self.printable:
-                lines = text.splitlines()
-                if not text or text[-1] in "\n\r\x85\u2028\u2029":
-                    lines.append("")
-            else:
-                lines = _LINE_BREAK.split(text)
-            self.lines = lines
-            self.text = None
-        return self.lines
-
-    def __len__(self):
-        return len(self._split())
-
-    def __getitem__(self, i):
-        return self._split()[i]
+def _split_read(text: str) -> list[str]:
+    """_LINE_BREAK.split(text) for a text libyaml has read (8 times as fast): such a text holds none of
+    \\v \\f \\x1c \\x1d \\x1e, the line breaks of str.splitlines that YAML does not know, and splitlines
+    gives no last, empty line after a final line break."""
+    lines = text.splitlines()
+    if not text or text[-1] in "\n\r\x85\u2028\u2029":
+        lines.append("")
+    return lines
 
 
 class _Loader:
@@ -249,6 +316,9 @@ class _Loader:
         self.complete = True  # every file was read whole
         self.suggestions = 0
         self.cache = cache  # checker.cache.RegistryCache: the reads of files that read cleanly before
+        self._plans: dict[str, _Plan] = {}  # kind name -> how _fast_record reads its records
+        self.reserved = frozenset(vocab.bodies) | frozenset(vocab.logos)  # ids no record may take
+        self.dates: set[str] = set()  # date texts found well written and real
 
     # ------------------------------------------------------------ diagnostics
     def err(self, code, message, f: _File | None = None, where=None, help=None):
@@ -327,7 +397,7 @@ class _Loader:
             except (yaml.YAMLError, _TooDeep):
                 pass  # read again below, by the scan and the usual composition, for the same diagnostics
             else:
-                return self._read_root(root, _File(shown, _Lines(text, True)))
+                return self._read_root(root, _File(shown, _split_read(text)))
         f = _File(shown, _LINE_BREAK.split(text))
         if not self._scan(text, f):
             self.complete = False
@@ -431,6 +501,181 @@ class _Loader:
         where = Location(f.shown, mark.line + 1, mark.column + 1) if mark is not None else Location(f.shown, 1)
         self.err(code, msg, f, where)
 
+    # ------------------------------------------------------------ the tree, fast
+    def _plan(self, kind: Kind) -> "_Plan":
+        plan = self._plans.get(kind.name)
+        if plan is None:
+            plan = self._plans[kind.name] = _Plan(kind)
+        return plan
+
+    def _fast_record(self, plan: "_Plan", node, f: _File) -> _Read | None:
+        """The record a well-written item reads as, or None when `_read_record` has anything to say of it.
+
+        Only what `_read_record` would accept without a diagnostic is read here, to the same record; on
+        anything else (a duplicate or unknown field, a bad value, a missing required field, a reserved id,
+        an unusual shape) this returns None and `_read_record` reads the item from the start, reporting it.
+        """
+        if node.__class__ is not MappingNode:
+            return None
+        index = plan.index
+        written = []  # (field's entry in plan.index, key node, value node)
+        last = -1
+        ordered = True  # written in declared order (else sorted below, and checked for duplicates)
+        for key, value in node.value:
+            if key.__class__ is not ScalarNode:
+                return None
+            entry = index.get(key.value)
+            if entry is None:  # an unknown field
+                return None
+            if entry[0] <= last:
+                ordered = False
+            last = entry[0]
+            written.append((entry, key, value))
+        if not ordered:
+            written.sort(key=_position)
+            for i in range(1, len(written)):
+                if written[i][0] is written[i - 1][0]:  # a duplicate key
+                    return None
+        shown = f.shown
+        lines = f.lines  # a ref's source line, as f.src gives it (a mark's line is never below 1)
+        nlines = len(lines)
+        loc = _loc
+        fast_loc = loc is _fast_loc
+        new = _new
+        values = {}
+        field_locs = {}
+        refs = []
+        dates = self.dates
+        for (_, fname, is_list, t, enum), key, v in written:
+            cls = v.__class__
+            if cls is ScalarNode:
+                text = v.value
+                if not v.style and text in NULLS:  # absent: an empty list, or no value
+                    if t == _T_RECORD_ID:
+                        return None
+                    if not is_list:
+                        continue
+                    text = ()
+                elif is_list:
+                    return None
+                elif t == _T_REF:
+                    if not ID_RE.match(text):
+                        return None
+                    mark = v.start_mark
+                    line = mark.line + 1
+                    refs.append(_Ref(fname, text, loc(shown, line, mark.column + 1),
+                                     lines[line - 1] if line <= nlines else None))
+                elif t == _T_TEXT:
+                    if not text.isprintable() and _CONTROL.search(text):
+                        return None
+                elif t == _T_DATE:
+                    if text not in dates:
+                        if not _date_ok(text):
+                            return None
+                        dates.add(text)
+                elif t == _T_ENUM:
+                    if text not in enum:
+                        return None
+                elif t == _T_RECORD_ID:
+                    if not ID_RE.match(text) or text in self.reserved:
+                        return None
+                elif t == _T_ID:
+                    if not ID_RE.match(text):
+                        return None
+                elif t == _T_YEAR:
+                    if not YEAR_RE.match(text) or int(text) == 0:
+                        return None
+                    text = int(text)
+                elif t == _T_BOOLEAN:
+                    if text != "true" and text != "false":
+                        return None
+                else:
+                    return None
+            elif cls is SequenceNode and is_list:
+                out = []
+                for item in v.value:
+                    if item.__class__ is not ScalarNode:
+                        return None
+                    text = item.value
+                    if not item.style and text in NULLS:
+                        return None
+                    if t == _T_REF:
+                        if not ID_RE.match(text):
+                            return None
+                        mark = item.start_mark
+                        line = mark.line + 1
+                        refs.append(_Ref(fname, text, loc(shown, line, mark.column + 1),
+                                         lines[line - 1] if line <= nlines else None))
+                    elif t == _T_TEXT:
+                        if not text.isprintable() and _CONTROL.search(text):
+                            return None
+                    elif t == _T_DATE:
+                        if text not in dates:
+                            if not _date_ok(text):
+                                return None
+                            dates.add(text)
+                    elif t == _T_ENUM:
+                        if text not in enum:
+                            return None
+                    elif t == _T_ID:
+                        if not ID_RE.match(text):
+                            return None
+                    elif t == _T_YEAR:
+                        if not YEAR_RE.match(text) or int(text) == 0:
+                            return None
+                        text = int(text)
+                    elif t == _T_BOOLEAN:
+                        if text != "true" and text != "false":
+                            return None
+                    else:
+                        return None
+                    out.append(text)
+                text = tuple(out)
+            else:
+                return None
+            values[fname] = text
+            if fast_loc:  # _fast_loc, written out: half a million calls
+                at = new(Location)
+                d = at.__dict__
+                d["path"] = shown
+                d["line"] = key.start_mark.line + 1
+                d["column"] = None
+                field_locs[fname] = at
+            else:
+                field_locs[fname] = loc(shown, key.start_mark.line + 1, None)
+        rid = values.get("id")
+        if rid is None:
+            return None
+        # defaults, then what is required (as in _read_record, with no field in error)
+        reorder = not plan.id_first  # _read_record puts the id first, then sorts in declared order
+        for fname, default, of_field, constant in plan.defaults:
+            if fname in values:
+                continue
+            if of_field:
+                if default in values and default != "id":
+                    values[fname] = values[default]
+                    reorder = True
+                elif default == "id":
+                    values[fname] = rid
+                    reorder = True
+            else:
+                values[fname] = constant
+                reorder = True
+        for fname, required, when in plan.required:
+            if fname in values:
+                continue
+            if required:
+                return None
+            other, want = when
+            got = values.get(other)
+            if got == want or (isinstance(got, tuple) and want in got) or (got is not None and str(got) == want):
+                return None
+        if reorder:  # declared order, as _read_record leaves them
+            values = {k: values[k] for k in plan.fields if k in values}
+            field_locs = {k: field_locs[k] for k in values if k in field_locs}
+        return _Read(_record(plan.name, rid, values, loc(shown, node.start_mark.line + 1, None), field_locs),
+                     refs, f)
+
     # ------------------------------------------------------------ the tree
     def _read_root(self, root, f: _File) -> list[_Read]:
         if root is None or _is_null(root):
@@ -466,8 +711,11 @@ class _Loader:
                 self.err("not-a-list", f"the value of {name!r} must be a list of records (each beginning `- id:`); "
                          f"got {_shape(value)}", f, value)
                 continue
+            plan = self._plan(kind) if _FAST_RECORDS else None
             for item in value.value:
-                r = self._read_record(kind, item, f)
+                r = self._fast_record(plan, item, f) if plan is not None else None
+                if r is None:
+                    r = self._read_record(kind, item, f)
                 if r is not None:
                     out.append(r)
         return out
@@ -637,10 +885,26 @@ class _Loader:
         """Check every reference of the records kept; collect references to removed records."""
         vocab = self.vocab
         referrers: dict[str, list] = {}
+        accepted: dict[str, dict] = {}  # kind -> {field: the kinds of record it may refer to, None for any}
+        get = records.get
         for r in reads:
-            kind = vocab.kinds[r.record.kind]
-            what = f"{kind.singular} {r.record.id}"
+            if not r.refs:
+                continue
+            rec = r.record
+            accepts = accepted.get(rec.kind)
+            if accepts is None:
+                accepts = accepted[rec.kind] = {n: None if "any" in fld.targets else frozenset(fld.targets)
+                                                for n, fld in vocab.kinds[rec.kind].fields.items()}
+            kind = what = None
             for ref in r.refs:
+                found = get(ref.value)
+                if found is not None:  # a reference to a record of a kind the field allows: nothing to say
+                    kinds = accepts[ref.field]
+                    if kinds is None or found.kind in kinds:
+                        continue
+                if kind is None:
+                    kind = vocab.kinds[rec.kind]
+                    what = f"{kind.singular} {rec.id}"
                 fld = kind.fields[ref.field]
                 targets = fld.targets
                 v = ref.value
@@ -825,21 +1089,20 @@ def _dup(ld: _Loader, vocab: Vocabulary, r: _Read, first: Record, what_if=False)
             loc, r.file.src(loc.line), "ids are unique across the whole registry"))
 
 
-def facts(reg: Registry, vocab: Vocabulary) -> tuple[dict[str, list[tuple]], dict[tuple, Location]]:
-    """The registry as relations for the engines, and where each row is written.
-
-    Relations: `kind.rel()` with rows (id,) and `kind.field_rel(f)` with rows
-    (id, value), one per list item; every declared relation is present, maybe
-    empty. Rows follow the registry's order, then the kind's field order, then
-    list order; a repeated row is given once. Locations: the record's line for
-    its kind row and for defaulted fields, the key's line for written fields.
-    """
+def _relations(vocab: Vocabulary) -> dict[str, list]:
+    """Every declared relation, empty."""
     rels: dict[str, list[tuple]] = {}
     for k in vocab.kinds.values():
         rels[k.rel()] = []
         for fname in k.fields:
             if fname != "id":
                 rels[k.field_rel(fname)] = []
+    return rels
+
+
+def _facts_checked(reg: Registry, vocab: Vocabulary) -> tuple[dict, dict]:
+    """facts(), asking of every row whether it is new (what facts() does when rows can coincide)."""
+    rels = _relations(vocab)
     locs: dict[tuple, Location] = {}
 
     def add(rel, row, loc):
@@ -856,4 +1119,66 @@ def facts(reg: Registry, vocab: Vocabulary) -> tuple[dict[str, list[tuple]], dic
             loc = rec.field_locations.get(fname, rec.location)
             for item in (v if isinstance(v, tuple) else (v,)):
                 add(kind.field_rel(fname), (rec.id, item), loc)
+    return rels, locs
+
+
+def facts(reg: Registry, vocab: Vocabulary) -> tuple[dict[str, list[tuple]], dict[tuple, Location]]:
+    """The registry as relations for the engines, and where each row is written.
+
+    Relations: `kind.rel()` with rows (id,) and `kind.field_rel(f)` with rows
+    (id, value), one per list item; every declared relation is present, maybe
+    empty. Rows follow the registry's order, then the kind's field order, then
+    list order; a repeated row is given once. Locations: the record's line for
+    its kind row and for defaulted fields, the key's line for written fields.
+    """
+    # Making a million tuples, the collector would run a thousand times for no cycle (a third of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _facts(reg, vocab)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _facts(reg: Registry, vocab: Vocabulary) -> tuple[dict, dict]:
+    rels = _relations(vocab)
+    # Record ids are unique (the registry is keyed by them), so a row can repeat only within one record's list
+    # value: rows are added without asking whether they are new, list items once each, and the count of rows
+    # checked at the end against the count of locations. Should two rows still coincide (relation names of
+    # two kinds that clash, a registry made by hand), `_facts_checked` builds them asking every time.
+    named: dict[str, tuple] = {}  # kind -> (relation, its list's append, {field: (relation, its list's append)})
+    locs: dict[tuple, Location] = {}
+    for rec in reg.records.values():
+        kind_rels = named.get(rec.kind)
+        if kind_rels is None:
+            kind = vocab.kinds[rec.kind]
+            kind_rels = named[rec.kind] = (kind.rel(), rels[kind.rel()].append, {
+                f: (kind.field_rel(f), rels[kind.field_rel(f)].append) for f in kind.fields if f != "id"})
+        rel, append, field_rels = kind_rels
+        rid = rec.id
+        where = rec.location
+        row = (rid,)
+        locs[(rel, row)] = where
+        append(row)
+        at = rec.field_locations
+        for fname, v in rec.values.items():
+            if fname == "id":
+                continue
+            frel = field_rels.get(fname)
+            if frel is None:  # a field the kind does not declare (a registry made by hand)
+                return _facts_checked(reg, vocab)
+            frel, append = frel
+            loc = at.get(fname, where)
+            if isinstance(v, tuple):
+                for item in (v if len(v) < 2 else dict.fromkeys(v)):
+                    row = (rid, item)
+                    locs[(frel, row)] = loc
+                    append(row)
+            else:
+                row = (rid, v)
+                locs[(frel, row)] = loc
+                append(row)
+    if sum(map(len, rels.values())) != len(locs):
+        return _facts_checked(reg, vocab)
     return rels, locs
