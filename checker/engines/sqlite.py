@@ -102,6 +102,7 @@ class _Compiled:
         self.indexes: dict[str, list] = {}  # table -> [(index name, CREATE INDEX statement)]
         db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         read = {rel for rule in program.rules for rel, _ in ir.relations_used(rule.body)}
+        self.read = read
         for rel, arity in sorted(program.relations.items()):
             self.indexes[self.table[rel]] = _create(db, self.table[rel], arity, indexed=rel in read,
                                                     rowid=rel in recursive)
@@ -231,6 +232,9 @@ class SQLiteEngine:
         self.db = self.c.connect()
         self.changed: set | None = None  # relations of facts changed since the last evaluation; None: all
         self.analyzed: set = set()
+        # facts of relations no rule reads (a field only explanations show): kept here, put in their
+        # table only if one is asked for (an ad hoc query)
+        self.unread: dict[str, list] = {}
 
     # ------------------------------------------------------------ evaluation
     def _run(self):
@@ -272,20 +276,25 @@ class SQLiteEngine:
                 db.execute(sql, params | bounds)
 
     # ------------------------------------------------------------ the engine interface
-    def _facts(self, facts: dict):
+    def _facts(self, facts: dict, unread=None):
+        """The relations of facts to change; those no rule reads go to `unread` when it is given."""
         for rel in sorted(facts):
             if rel in self.c.table and rel in self.program.edb and rel not in self.c.derived and facts[rel]:
+                if unread is not None and rel not in self.c.read:
+                    unread.setdefault(rel, []).extend(facts[rel])
+                    continue
                 yield rel, self.c.table[rel], self.program.relations[rel], facts[rel]
 
     def _note(self, rel):
         if self.changed is not None:
             self.changed.add(rel)
 
-    def load(self, facts: dict):
+    def load(self, facts: dict, every: bool = False):
+        """Add facts; every=False keeps the rows of relations no rule reads out of the tables (`unread`)."""
         db = self.db
         db.execute("BEGIN")
         loaded = []
-        for rel, table, arity, rows in self._facts(facts):
+        for rel, table, arity, rows in self._facts(facts, None if every else self.unread):
             first = table not in self.analyzed and len(rows) > 1000
             if first:  # a first, large load: rows in key order, indexes built once afterwards
                 for name, _ in self.c.indexes.get(table, ()):
@@ -307,6 +316,10 @@ class SQLiteEngine:
                 self.analyzed.add(table)
 
     def retract(self, facts: dict):
+        for rel in facts:
+            if rel in self.unread:
+                gone = set(facts[rel])
+                self.unread[rel] = [r for r in self.unread[rel] if r not in gone]
         self.db.execute("BEGIN")
         for rel, table, arity, rows in self._facts(facts):
             cond = " AND ".join(f"c{i} = ?" for i in range(max(arity, 1)))
@@ -316,6 +329,9 @@ class SQLiteEngine:
         self.db.execute("COMMIT")
 
     def query(self, rel: str):
+        rows = self.unread.pop(rel, None)
+        if rows:
+            self.load({rel: rows}, every=True)
         if self.changed is None or self.changed:
             self._run()
         n = self.program.relations[rel]
