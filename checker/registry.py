@@ -241,8 +241,7 @@ class _Plan:
                          if n != "id" and (fld.required or fld.required_when)]
 
 
-def _position(written) -> int:
-    return written[0][0]
+_UNORDERED = object()  # _fast_fields: the fields are not written in declared order
 
 
 def _date_ok(text: str) -> bool:
@@ -517,38 +516,45 @@ class _Loader:
         """
         if node.__class__ is not MappingNode:
             return None
+        read = self._fast_fields(plan, node.value, node, f)
+        if read is _UNORDERED:  # fields not written in declared order: read them sorted into it
+            index = plan.index
+            try:
+                pairs = sorted(node.value, key=lambda pair: index[pair[0].value][0])
+            except (KeyError, TypeError, AttributeError):  # an unknown field, a key that is no name
+                return None
+            read = self._fast_fields(plan, pairs, node, f)
+            if read is _UNORDERED:  # a field written twice
+                return None
+        return read
+
+    def _fast_fields(self, plan: "_Plan", pairs: list, node, f: _File):
+        """_fast_record's reading of (key, value) pairs; _UNORDERED if they are not in declared order."""
         index = plan.index
-        written = []  # (field's entry in plan.index, key node, value node)
-        last = -1
-        ordered = True  # written in declared order (else sorted below, and checked for duplicates)
-        for key, value in node.value:
-            if key.__class__ is not ScalarNode:
-                return None
-            entry = index.get(key.value)
-            if entry is None:  # an unknown field
-                return None
-            if entry[0] <= last:
-                ordered = False
-            last = entry[0]
-            written.append((entry, key, value))
-        if not ordered:
-            written.sort(key=_position)
-            for i in range(1, len(written)):
-                if written[i][0] is written[i - 1][0]:  # a duplicate key
-                    return None
         shown = f.shown
         lines = f.lines  # a ref's source line, as f.src gives it (a mark's line is never below 1)
         nlines = len(lines)
         loc = _loc
         fast_loc = loc is _fast_loc
         new = _new
+        scalar = ScalarNode
         values = {}
         field_locs = {}
         refs = []
         dates = self.dates
-        for (_, fname, is_list, t, enum), key, v in written:
+        last = -1
+        for key, v in pairs:
+            if key.__class__ is not scalar:
+                return None
+            entry = index.get(key.value)
+            if entry is None:  # an unknown field
+                return None
+            position, fname, is_list, t, enum = entry
+            if position <= last:  # out of declared order, or written twice
+                return _UNORDERED
+            last = position
             cls = v.__class__
-            if cls is ScalarNode:
+            if cls is scalar:
                 text = v.value
                 if not v.style and text in NULLS:  # absent: an empty list, or no value
                     if t == _T_RECORD_ID:
@@ -594,7 +600,7 @@ class _Loader:
             elif cls is SequenceNode and is_list:
                 out = []
                 for item in v.value:
-                    if item.__class__ is not ScalarNode:
+                    if item.__class__ is not scalar:
                         return None
                     text = item.value
                     if not item.style and text in NULLS:
@@ -635,12 +641,12 @@ class _Loader:
                 return None
             values[fname] = text
             if fast_loc:  # _fast_loc, written out: half a million calls
-                at = new(Location)
-                d = at.__dict__
+                where = new(Location)
+                d = where.__dict__
                 d["path"] = shown
                 d["line"] = key.start_mark.line + 1
                 d["column"] = None
-                field_locs[fname] = at
+                field_locs[fname] = where
             else:
                 field_locs[fname] = loc(shown, key.start_mark.line + 1, None)
         rid = values.get("id")
