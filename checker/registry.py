@@ -227,7 +227,6 @@ class _Plan:
     def __init__(self, kind: Kind):
         self.name = kind.name
         self.fields = kind.fields
-        self.id_first = next(iter(kind.fields), None) == "id"
         # field -> (position, name, is a list, type code, enumeration); the record's own id has a code of its own
         self.index = {n: (i, n, fld.is_list, _T_RECORD_ID if n == "id" else _TYPE_CODES.get(fld.type, _T_OTHER),
                           frozenset(fld.values))
@@ -653,7 +652,7 @@ class _Loader:
         if rid is None:
             return None
         # defaults, then what is required (as in _read_record, with no field in error)
-        reorder = not plan.id_first  # _read_record puts the id first, then sorts in declared order
+        reorder = False  # the fields were read in declared order, which defaults may upset
         for fname, default, of_field, constant in plan.defaults:
             if fname in values:
                 continue
