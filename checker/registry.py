@@ -270,7 +270,7 @@ if _C_SAFE_LOADER is not None:
         composition before libyaml's recursion goes any deeper, and the file is read the careful way.
         """
 
-        def __init__(self, data: bytes):
+        def __init__(self, data: bytes | str):
             super().__init__(data)
             levels = []
             push = levels.append
@@ -286,7 +286,7 @@ if _C_SAFE_LOADER is not None:
         def resolve(self, kind, value, implicit):
             return None
 
-    def _compose_at_once(data: bytes):
+    def _compose_at_once(data: bytes | str):
         """The file's root node (None for an empty stream); YAMLError or _TooDeep if anything is amiss."""
         parser = _Composer(data)
         try:
@@ -401,12 +401,24 @@ class _Loader:
             self.complete = False
             return []
         try:
-            root = yaml.compose(text, Loader=_SAFE_LOADER)
+            root = self._compose_scanned(text)
         except yaml.YAMLError as e:  # the scan parsed the same text; kept for safety
             self._yaml_error(e, f, text)
             self.complete = False
             return []
         return self._read_root(root, f)
+
+    @staticmethod
+    def _compose_scanned(text: str):
+        """The root node of a text the scan passed (an `&` in a quoted name, say): by the one-pass composer,
+        which resolves no tag, when it takes the text; by the usual composition otherwise (a scalar at the
+        51st level, or anything else it gives up on), which says what it always said."""
+        if _SAFE_LOADER is _C_SAFE_LOADER and _compose_at_once is not None:
+            try:
+                return _compose_at_once(text)
+            except (yaml.YAMLError, _TooDeep):
+                pass
+        return yaml.compose(text, Loader=_SAFE_LOADER)
 
     def _bytes(self, p: Path, shown: str) -> bytes | None:
         # a problem with the whole file is reported at its first line: PATH:1, sorted with the file's others

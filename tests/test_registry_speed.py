@@ -175,7 +175,7 @@ def write(root: Path, files: dict) -> Path:
 
 @pytest.fixture
 def one_pass(monkeypatch):
-    """Counts the files composed in one pass, and those that went on to the scan."""
+    """Counts the files composed by the one-pass composer, those it gave up on, and those scanned."""
     seen = {"composed": 0, "gave up": 0}
     real = registry._compose_at_once
 
@@ -189,6 +189,13 @@ def one_pass(monkeypatch):
         return node
 
     monkeypatch.setattr(registry, "_compose_at_once", counting)
+    real_scan = registry._Loader._scan
+
+    def scan(self, text, f):
+        seen["scanned"] = seen.get("scanned", 0) + 1
+        return real_scan(self, text, f)
+
+    monkeypatch.setattr(registry._Loader, "_scan", scan)
     return seen
 
 
@@ -196,7 +203,7 @@ def test_a_plain_registry_is_read_in_one_pass_to_the_same_records(tmp_path, monk
     write(tmp_path, {"a.yaml": GOOD})
     quick = _same_both_ways(monkeypatch, tmp_path)
     assert quick[0] == "records"
-    assert one_pass == {"composed": 1, "gave up": 0}
+    assert one_pass == {"composed": 1, "gave up": 0, "scanned": 1}  # scanned by the careful reading only
     reg = load_registry(str(tmp_path), VOCAB, display="reg")
     kim = reg.records["p-kim"]
     assert kim.values == {"id": "p-kim", "name": "Kim", "tags": ("x", "")}  # code: ~ is absent
@@ -249,7 +256,7 @@ def test_anchor_alias_and_tag_bytes_in_text_read_the_same(tmp_path, monkeypatch,
     write(tmp_path, {"a.yaml": text})
     quick = _same_both_ways(monkeypatch, tmp_path)
     assert quick[0] == "records"
-    assert one_pass["composed"] == 0  # such a file is always scanned first
+    assert one_pass == {"composed": 1, "gave up": 0, "scanned": 2}  # scanned first, then composed (quick way)
 
 
 @pytest.mark.parametrize("text, codes", [
@@ -292,6 +299,7 @@ def test_the_one_pass_composer_gives_up_at_the_depth_limit():
     ("people:\n  - id: p-1\n    name: " + "[" * 60 + "]" * 60 + "\n", "too-deep"),
     (_nested_block(MAX_DEPTH - 1), "unknown-kind"),
     (_nested_block(MAX_DEPTH), "unknown-kind"),  # a scalar at level 51: fine
+    ("# & \n" + _nested_block(MAX_DEPTH), "unknown-kind"),  # scanned, then composed the usual way
     (_nested_block(MAX_DEPTH + 1), "too-deep"),
     (_nested_block(5000), "too-deep"),
     (_nested_flow(5000), "too-deep"),
@@ -337,7 +345,7 @@ def test_the_pure_python_loader_never_takes_the_one_pass(tmp_path, monkeypatch, 
     quick = _outcome(tmp_path)
     monkeypatch.setattr(registry, "_SAFE_LOADER", yaml.SafeLoader)
     assert _outcome(tmp_path) == quick
-    assert one_pass == {"composed": 1, "gave up": 0}  # the first load only
+    assert one_pass == {"composed": 1, "gave up": 0, "scanned": 1}  # the pure Python loader scans
 
 
 # ====================================================================== what _read_record reports
