@@ -559,10 +559,13 @@ def test_facts_leaves_the_collector_as_it_found_it():
     import gc
 
     reg = Registry("h", {})
-    for enabled in (True, False):
-        (gc.enable if enabled else gc.disable)()
-        try:
+    before = gc.get_threshold()
+    try:
+        for enabled, thresholds in ((True, before), (False, before), (True, (100, 5, 5)), (True, (100_000, 10, 10))):
+            (gc.enable if enabled else gc.disable)()
+            gc.set_threshold(*thresholds)
             facts(reg, VOCAB)
-            assert gc.isenabled() is enabled
-        finally:
-            gc.enable()
+            assert gc.isenabled() is enabled and gc.get_threshold() == thresholds
+    finally:
+        gc.enable()
+        gc.set_threshold(*before)
