@@ -1182,21 +1182,21 @@ def _facts(reg: Registry, vocab: Vocabulary) -> tuple[dict, dict]:
         append(row)
         at = rec.field_locations
         for fname, v in rec.values.items():
-            if fname == "id":
-                continue
             frel = field_rels.get(fname)
-            if frel is None:  # a field the kind does not declare (a registry made by hand)
-                return _facts_checked(reg, vocab)
+            if frel is None:
+                if fname == "id":
+                    continue
+                return _facts_checked(reg, vocab)  # a field the kind does not declare (a registry made by hand)
             frel, append = frel
-            loc = at.get(fname, where)
             if isinstance(v, tuple):
+                loc = at.get(fname, where)
                 for item in (v if len(v) < 2 else dict.fromkeys(v)):
                     row = (rid, item)
-                    locs[(frel, row)] = loc
+                    locs[frel, row] = loc
                     append(row)
             else:
                 row = (rid, v)
-                locs[(frel, row)] = loc
+                locs[frel, row] = at.get(fname, where)
                 append(row)
     if sum(map(len, rels.values())) != len(locs):
         return _facts_checked(reg, vocab)
