@@ -38,8 +38,7 @@ from . import __version__
 from .model import Location
 
 FORMAT = 1
-PRUNE_AFTER_DAYS = 30
-BACKGROUND_FROM = 1 << 20  # bytes of registry files: queued entries of at least this many are written by a child  # entries not used for this long are removed (at most once a day)
+PRUNE_AFTER_DAYS = 30  # entries not used for this long are removed (at most once a day)
 
 
 def cache_dir() -> Path:
@@ -96,56 +95,11 @@ class _Lines:
 
 
 class RegistryCache:
-    def __init__(self, vocab, folder: str | os.PathLike | None = None, defer: bool = False):
-        """defer: `put` only queues an entry; `flush` writes the queue (see there)."""
+    def __init__(self, vocab, folder: str | os.PathLike | None = None):
         root = Path(folder) if folder is not None else cache_dir()
         self.salt = hashlib.sha256((vocabulary_fingerprint(vocab) + _code_fingerprint()).encode()).hexdigest()
         self.dir = root / "registry" / self.salt[:16]
         self.hits = self.misses = self.stored = 0
-        self.defer = defer
-        self.queue: list = []
-        self.writer: int | None = None  # the process writing the queue, if one was started
-
-    # ------------------------------------------------------------ deferred writing
-    def flush(self, background_from: int | None = BACKGROUND_FROM) -> None:
-        """Write the queued entries: here, or, when they hold at least `background_from` bytes of
-        registry and the system can fork, in a child process that runs beside the check on another core
-        (encoding 100,000 records takes about a second, a tenth of a cold check). `wait` waits for it;
-        a process that could not be started only means the entries are written here.
-        """
-        queue, self.queue = self.queue, []
-        if not queue:
-            return
-        big = background_from is not None and sum(len(d) for d, _ in queue) >= background_from
-        if big and hasattr(os, "fork") and self.writer is None:
-            try:
-                pid = os.fork()
-            except OSError:
-                pid = None
-            if pid == 0:  # the child: write, then leave without running anything of the parent's
-                status = 0
-                try:
-                    for data, reads in queue:
-                        self._write(data, reads)
-                except BaseException:  # noqa: BLE001 - a cache that cannot be written is no cache
-                    status = 1
-                finally:
-                    os._exit(status)
-            if pid is not None:
-                self.writer = pid
-                self.stored += len(queue)
-                return
-        for data, reads in queue:
-            self._write(data, reads)
-
-    def wait(self) -> None:
-        """Wait for the process `flush` started, if any (so the entries exist when the command ends)."""
-        pid, self.writer = self.writer, None
-        if pid is not None:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
 
     def key(self, data: bytes) -> str:
         return hashlib.sha256(self.salt.encode() + b"\0" + data).hexdigest()
@@ -196,13 +150,7 @@ class RegistryCache:
 
     # ------------------------------------------------------------ writing
     def put(self, data: bytes, reads) -> None:
-        """Store the reads of a file that read without a diagnostic (queue them, when deferring)."""
-        if self.defer:
-            self.queue.append((data, reads))
-            return
-        self._write(data, reads)
-
-    def _write(self, data: bytes, reads) -> None:
+        """Store the reads of a file that read without a diagnostic."""
         key = self.key(data)
         records = []
         for r in reads:

@@ -7,7 +7,6 @@ standard error, nothing checked).
 """
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import gc
 import importlib
@@ -137,7 +136,7 @@ def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=(), u
     if use_cache:
         from .cache import RegistryCache
 
-        cache = RegistryCache(rb.vocabulary, defer=True)
+        cache = RegistryCache(rb.vocabulary)
     # Reading makes millions of small objects and no garbage cycles: the collector, run as it goes, would
     # take half the time of a large registry's check; after reading, the records are frozen out of its way.
     gc.disable()
@@ -151,9 +150,6 @@ def load_inputs(registry: str, rules: str | None, add_files=(), remove_ids=(), u
         # traverse the millions of objects made while it was off at the next allocation (1 s at 100,000)
         gc.freeze()
         gc.enable()
-        if cache is not None:  # files read cleanly are kept even when another file had a problem
-            cache.flush()
-            atexit.register(cache.wait)
     return rb, reg
 
 
