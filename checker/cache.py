@@ -153,12 +153,12 @@ class RegistryCache:
         """Store the reads of a file that read without a diagnostic."""
         key = self.key(data)
         records = []
-        for r in reads:
+        add = records.append
+        for r in reads:  # tuples and the values' own dict: JSON writes them as arrays and an object
             rec = r.record
-            values = {k: list(v) if isinstance(v, tuple) else v for k, v in rec.values.items()}
-            records.append([rec.kind, rec.id, values, rec.location.line,
-                            {k: loc.line for k, loc in rec.field_locations.items()},
-                            [[x.field, x.value, x.location.line, x.location.column, x.source] for x in r.refs]])
+            add((rec.kind, rec.id, rec.values, rec.location.line,
+                 {k: loc.line for k, loc in rec.field_locations.items()},
+                 [(x.field, x.value, x.location.line, x.location.column, x.source) for x in r.refs]))
         entry = {"format": FORMAT, "key": key, "records": records}
         path = self._path(key)
         try:
@@ -166,7 +166,7 @@ class RegistryCache:
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as fh:  # one string encoded whole: json.dump writes piece by piece
-                    fh.write(json.dumps(entry, separators=(",", ":")).encode("ascii"))
+                    fh.write(_ENCODER.encode(entry).encode("ascii"))
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -194,6 +194,7 @@ class RegistryCache:
 
 
 _new = object.__new__
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # records hold no cycle
 
 
 def _loc(path, line, column):
