@@ -15,6 +15,24 @@ def _own_cache_folder(tmp_path_factory):
     os.environ["TORCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("torcheck-cache"))
 
 
+@pytest.fixture
+def cache_folder(tmp_path, monkeypatch):
+    """An empty cache folder of the test's own (registry cache, kept results, compiled rulebooks)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TORCHECK_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def facts_copy(tmp_path):
+    """A copy of the example registry that a test may edit."""
+    import shutil
+
+    reg = tmp_path / "reg"
+    shutil.copytree(FACTS, reg)
+    return reg
+
+
 @pytest.fixture(scope="session")
 def rulebook():
     from checker.compile import compile_rulebook

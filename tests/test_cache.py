@@ -14,21 +14,12 @@ from checker.cache import RegistryCache, cache_dir, vocabulary_fingerprint
 from checker.model import InputError
 from checker.registry import load_registry
 
-from .conftest import FACTS, torcheck
+from .conftest import torcheck
 
 
 @pytest.fixture
-def cache_folder(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("TORCHECK_CACHE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def registry(tmp_path):
-    reg = tmp_path / "reg"
-    shutil.copytree(FACTS, reg)
-    return reg
+def registry(facts_copy):
+    return facts_copy
 
 
 def entries(folder: Path):

@@ -9,23 +9,14 @@ import pytest
 
 from checker.memo import KEEP, ResultMemo, check_key
 
-from .conftest import FACTS, torcheck
+from .conftest import torcheck
 
 ARGS = ("--as-of", "2026-11-28")
 
 
 @pytest.fixture
-def cache_folder(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("TORCHECK_CACHE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def registry(tmp_path):
-    reg = tmp_path / "reg"
-    shutil.copytree(FACTS, reg)
-    return reg
+def registry(facts_copy):
+    return facts_copy
 
 
 def kept(folder: Path):

@@ -28,12 +28,10 @@ from .test_check_cli import AS_OF, REGISTRY
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
+def cache(cache_folder, monkeypatch):
     """A cache folder of the test's own, empty; the cache enabled."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("TORCHECK_CACHE_DIR", str(folder))
     monkeypatch.delenv("TORCHECK_NO_CACHE", raising=False)
-    return folder
+    return cache_folder
 
 
 @pytest.fixture

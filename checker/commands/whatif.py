@@ -1,6 +1,7 @@
 """`torcheck what-if REGISTRY --add FILE --remove ID`: a proposal's effect, no file changed (cli.md)."""
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
@@ -31,21 +32,24 @@ def command(registry, add_files, remove_ids, rules, as_of, fmt, fail_on, engine,
     """
     from ..whatif import RENDERERS, what_if
 
-    rb, proposed = load_inputs(registry, rules, add_files, remove_ids, use_cache=not no_cache)
-    base = proposed.base or proposed  # the registry as read, before the proposal (the folder is read once)
-    before = remember = None
+    key = memo = None
     if not no_cache:  # the registry's violations as a check with the same inputs found them (checker.memo)
         from ..memo import ResultMemo, check_key
 
         memo = ResultMemo()
-        key = check_key(registry, display_path(registry), rules or default_rules_dir(),
-                        display_path(rules or default_rules_dir()), as_of, engine)
-        kept = memo.get(key)
-        if kept is not None and kept[0] == len(base.records):
-            before = kept[1]
-        else:
-            def remember(vs):
-                memo.put(key, len(base.records), vs)
+        key_args = (registry, display_path(registry), rules or default_rules_dir(),
+                    display_path(rules or default_rules_dir()), as_of, engine)
+        key = check_key(*key_args)
+    rb, proposed = load_inputs(registry, rules, add_files, remove_ids, use_cache=not no_cache)
+    base = proposed.base or proposed  # the registry as read, before the proposal (the folder is read once)
+    if key is not None and check_key(*key_args) != key:
+        key = None  # a file changed while it was read: no kept result is known to be this registry's
+    kept = memo.get(key) if key is not None else None
+    before = remember = None
+    if kept is not None and kept[0] == len(base.records):
+        before = kept[1]
+    elif key is not None:
+        remember = functools.partial(memo.put, key, len(base.records))
     result = what_if(rb, base, proposed, as_of, engine=choose_engine(engine, proposed), before=before,
                      remember=remember)
     write_output(RENDERERS[fmt](result), None)
