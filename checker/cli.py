@@ -226,6 +226,7 @@ def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base
         records = len(reg.records)
         if memo is not None and key is not None and check_key(*key_args) == key:
             memo.put(key, records, vs)  # kept only if no input changed while it was checked
+            memo.put_state(key, ev.engine)  # SQLite's database, for what-if (checker.whatif.from_state)
     if known is not None:
         vs = [v for v in vs if v.key() not in known]
     report = Report(as_of=as_of, rulebook=rb.name, violations=tuple(vs), rules=tuple(r.info for r in rb.rules),

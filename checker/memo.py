@@ -24,8 +24,12 @@ and written again. They live in `results/` under the cache folder of
 checker.cache (`--no-cache` skips them too), and the oldest go once there
 are more than KEEP.
 
-What-if uses a kept result for the registry as it is (the `before` side)
-and evaluates only the proposed registry.
+What-if uses a kept result for the registry as it is (the `before` side).
+A check made with the SQLite engine also keeps its database, facts and
+derived relations (23 MB and 40 ms to write at 100,000 records; the
+KEEP_STATES newest): what-if then changes a copy of it by the proposal's
+facts and evaluates again only the strata those reach, instead of the whole
+proposed registry (checker.whatif.from_state).
 """
 from __future__ import annotations
 
@@ -41,6 +45,7 @@ from .model import Location, Violation
 
 FORMAT = 1
 KEEP = 32  # entries kept; the oldest beyond this are removed
+KEEP_STATES = 2  # kept databases (100,000 records: 23 MB each)
 _YAML = (".yaml", ".yml")
 
 
@@ -144,16 +149,40 @@ class ResultMemo:
         except OSError:
             return  # a result that cannot be kept is only made again next time
 
-    def _prune(self):
+    def _prune(self, pattern="*.json", keep=KEEP):
         entries = []
-        for p in self.dir.glob("*.json"):
+        for p in self.dir.glob(pattern):
             try:
                 entries.append((p.stat().st_mtime, p.name, p))
             except OSError:
                 continue
         entries.sort(reverse=True)
-        for _, _, p in entries[KEEP:]:
+        for _, _, p in entries[keep:]:
             p.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------ the evaluation itself, for what-if
+    def state_path(self, key: str) -> Path:
+        return self.dir / f"{key}.sqlite"
+
+    def put_state(self, key: str | None, engine) -> None:
+        """Keep the SQLite engine's database (facts and derived relations) beside the result of `key`."""
+        if key is None or not hasattr(engine, "save"):
+            return
+        import sqlite3
+
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            engine.save(self.state_path(key))
+            self._prune("*.sqlite", KEEP_STATES)
+        except (OSError, sqlite3.Error):
+            return
+
+    def state(self, key: str | None) -> Path | None:
+        """The database kept beside the result of `key`, if there is one."""
+        if key is None:
+            return None
+        path = self.state_path(key)
+        return path if path.is_file() else None
 
 
 def _encode(v: Violation) -> dict:

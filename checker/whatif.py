@@ -18,10 +18,11 @@ a file.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import ir
-from .evaluate import Evaluation, calendar_facts, evaluate
+from . import dates, ir
+from .evaluate import _ISO, Evaluation, calendar_facts, evaluate
 from .model import SEVERITIES, Violation
 from .registry import Registry, facts as registry_facts
 
@@ -48,13 +49,14 @@ class WhatIf:
 
 
 def what_if(rulebook, registry: Registry, proposed: Registry, as_of: str, *,
-            engine: str = "pydatalog", full: bool = False, before=None, remember=None) -> WhatIf:
+            engine: str = "pydatalog", full: bool = False, before=None, remember=None, state=None) -> WhatIf:
     """Compare the violations of `registry` and `proposed` (the registry with the proposal applied).
 
     before: the registry's violations, when they are known already (a check's kept result,
-    checker.memo): then only the proposed registry is evaluated. Otherwise the registry is evaluated
-    and `remember`, if given, is called with its violations. Either way only the violations the
-    proposal introduces are explained again (the others are not shown).
+    checker.memo): then only the proposed registry is evaluated, from `state` (the SQLite database
+    kept with them) when there is one. Otherwise the registry is evaluated and `remember`, if given,
+    is called with its violations. Either way only the violations the proposal introduces are
+    explained again (the others are not shown).
     """
     if before is None:
         ev = evaluate_base(rulebook, registry, as_of, engine)
@@ -63,7 +65,9 @@ def what_if(rulebook, registry: Registry, proposed: Registry, as_of: str, *,
             remember(before)
         after_ev = evaluate(rulebook, proposed, as_of, engine) if full else apply(ev, proposed)
     else:
-        after_ev = evaluate(rulebook, proposed, as_of, engine)
+        after_ev = from_state(rulebook, registry, proposed, as_of, state) if state is not None else None
+        if after_ev is None:
+            after_ev = evaluate(rulebook, proposed, as_of, engine)
     after = after_ev.violations(unexplained={v.key() for v in before})
     return compare(before, after, registry, proposed, as_of, rulebook.name)
 
@@ -142,6 +146,95 @@ def apply(ev: Evaluation, proposed: Registry) -> Evaluation:
     kept = {rel: rows for rel, rows in answers.items() if rel in deps and not deps[rel] & changed}
     engine = _Answers(getattr(ev.engine, "engine", ev.engine), kept)
     return Evaluation(ev.rulebook, proposed, ev.as_of, new, provenance, engine)
+
+
+class _Lazy(Mapping):
+    """A mapping made the first time it is read: the proposed registry's facts and their places are
+    needed only to explain the violations a proposal introduces."""
+
+    def __init__(self, make, part: int):
+        self._make, self._part = make, part
+
+    def _d(self):
+        return self._make()[self._part]
+
+    def __getitem__(self, k):
+        return self._d()[k]
+
+    def __iter__(self):
+        return iter(self._d())
+
+    def __len__(self):
+        return len(self._d())
+
+
+def from_state(rulebook, registry: Registry, proposed: Registry, as_of: str, state) -> Evaluation | None:
+    """The evaluation of `proposed`, made from the SQLite database a check of `registry` kept (`state`).
+
+    The facts of the records the proposal adds, removes or replaces are taken out of it and put in
+    (every row of a record begins with its id, so a record's rows are its own), the calendar is
+    widened if the proposal brings a date outside its years, and only the strata that read a changed
+    relation are computed again. The result is the same as evaluating `proposed` whole (tests hold
+    them to it); None when it cannot be made so: the database unreadable or not this program's, or
+    the proposal taking away a date of the calendar's first or last year (which might narrow it).
+    """
+    import sqlite3
+
+    from .engines.sqlite import SQLiteEngine
+
+    old, new = registry.records, proposed.records
+    changed = [i for i in old if i not in new or new[i] != old[i]] + [i for i in new if i not in old]
+    vocab = rulebook.vocabulary
+    gone_f, _ = registry_facts(Registry(registry.path, {i: old[i] for i in changed if i in old}), vocab)
+    come_f, _ = registry_facts(Registry(proposed.path, {i: new[i] for i in changed if i in new}), vocab)
+    gone, come = {}, {}
+    for rel in set(gone_f) | set(come_f):
+        g, c = gone_f.get(rel, []), come_f.get(rel, [])
+        gs, cs = set(g), set(c)
+        if any(r not in cs for r in g):
+            gone[rel] = [r for r in g if r not in cs]
+        if any(r not in gs for r in c):
+            come[rel] = [r for r in c if r not in gs]
+    try:
+        eng = SQLiteEngine.restore(rulebook.program, state)
+        table = eng.c.table["calendar_year"]
+        lo, hi = eng.db.execute(f"SELECT min(c0), max(c0) FROM {table}").fetchone()
+    except (sqlite3.Error, OSError, KeyError):
+        return None
+    if lo is None:
+        return None
+    if any(y <= lo or y >= hi for y in _years_of(gone)):  # the span might narrow: evaluated whole instead
+        return None
+    added = _years_of(come)
+    new_lo, new_hi = max(min([lo, *added]), 1), min(max([hi, *added]), 9998)  # as calendar_facts clamps
+    for rel, rows_of in (("quarter", dates.quarters), ("calendar_year", dates.years)):
+        extra = list(rows_of(new_lo, lo - 1)) + list(rows_of(hi + 1, new_hi))
+        if extra:
+            come[rel] = extra
+    eng.retract(gone)
+    eng.load(come)
+    made = []
+
+    def make():
+        if not made:
+            f, prov = registry_facts(proposed, vocab)
+            all_facts = {rel: list(rows) for rel, rows in f.items()}
+            all_facts.update(calendar_facts(all_facts, as_of))
+            made.append((all_facts, prov))
+        return made[0]
+
+    return Evaluation(rulebook, proposed, as_of, _Lazy(make, 0), _Lazy(make, 1), eng)
+
+
+def _years_of(facts: dict) -> list[int]:
+    """The years of the date-shaped values in facts, as calendar_facts finds them."""
+    years = set()
+    for rows in facts.values():
+        for row in rows:
+            for v in row:
+                if v.__class__ is str and 10 <= len(v) <= 11 and v[4] == "-" and _ISO.match(v):
+                    years.add(int(v[:4]))
+    return sorted(years)
 
 
 def compare(before, after, registry: Registry, proposed: Registry, as_of: str, rulebook: str) -> WhatIf:

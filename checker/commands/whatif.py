@@ -45,12 +45,14 @@ def command(registry, add_files, remove_ids, rules, as_of, fmt, fail_on, engine,
     if key is not None and check_key(*key_args) != key:
         key = None  # a file changed while it was read: no kept result is known to be this registry's
     kept = memo.get(key) if key is not None else None
-    before = remember = None
+    before = remember = state = None
+    chosen = choose_engine(engine, proposed)
     if kept is not None and kept[0] == len(base.records):
         before = kept[1]
+        if chosen == "sqlite":  # the database the check kept, changed by the proposal (whatif.from_state)
+            state = memo.state(key)
     elif key is not None:
         remember = functools.partial(memo.put, key, len(base.records))
-    result = what_if(rb, base, proposed, as_of, engine=choose_engine(engine, proposed), before=before,
-                     remember=remember)
+    result = what_if(rb, base, proposed, as_of, engine=chosen, before=before, remember=remember, state=state)
     write_output(RENDERERS[fmt](result), None)
     sys.exit(exit_status(result.introduced, fail_on))

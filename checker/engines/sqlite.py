@@ -235,6 +235,7 @@ class SQLiteEngine:
         # facts of relations no rule reads (a field only explanations show): kept here, put in their
         # table only if one is asked for (an ad hoc query)
         self.unread: dict[str, list] = {}
+        self.lost: set = set()  # relations whose facts a restored engine does not have (see restore)
 
     # ------------------------------------------------------------ evaluation
     def _run(self):
@@ -329,6 +330,8 @@ class SQLiteEngine:
         self.db.execute("COMMIT")
 
     def query(self, rel: str):
+        if rel in self.lost:
+            raise RuntimeError(f"relation {rel} was not kept with the saved database")
         rows = self.unread.pop(rel, None)
         if rows:
             self.load({rel: rows}, every=True)
@@ -342,6 +345,56 @@ class SQLiteEngine:
 
     def close(self):
         self.db.close()
+
+    # ------------------------------------------------------------ kept between runs
+    def save(self, path) -> None:
+        """Write the database, its derived relations brought up to date, to `path` (atomically).
+
+        The facts of relations no rule reads (`unread`) are not in it: an engine restored from the file
+        answers for every relation a rule reads, and refuses to answer for those.
+        """
+        import os
+        import tempfile
+
+        if self.changed is None or self.changed:
+            self._run()
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".sqlite", dir=os.path.dirname(os.fspath(path)) or ".")
+        os.close(fd)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                self.db.backup(dst)
+            finally:
+                dst.close()
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def restore(cls, program: ir.Program, path) -> "SQLiteEngine":
+        """An engine in the state `save` wrote to `path`, for the same program.
+
+        The file is data: it is read only if it holds exactly the tables and indexes this program's
+        database has (and SQLite's statistics), nothing else (no view, no trigger); otherwise, or if it
+        is not a database, sqlite3.DatabaseError.
+        """
+        eng = cls(program)
+        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            want = set(eng.db.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall())
+            have = set(src.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall())
+            extra = {row for row in have - want if not (row[0] == "table" and row[1].startswith("sqlite_stat"))}
+            if extra or want - have:
+                raise sqlite3.DatabaseError(f"{path} is not a database this program saved")
+            src.backup(eng.db)
+        finally:
+            src.close()
+        eng.changed = set()
+        eng.analyzed = set(eng.c.table.values())
+        eng.lost = {rel for rel in program.edb if rel not in eng.c.read}
+        return eng
 
 
 def _create(db, table: str, arity: int, indexed: bool, rowid: bool = False):
