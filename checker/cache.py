@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .model import Location
 from .registry import _fast_loc
 
 FORMAT = 1
@@ -127,23 +128,38 @@ class RegistryCache:
         return reads
 
     def _reads(self, entry, key, data, shown):
-        from .registry import Record, _File, _Read, _Ref
+        from .registry import _File, _Read, _Ref, _fast_record_of
 
         if entry.get("format") != FORMAT or entry.get("key") != key:
             raise ValueError("not this entry")
         f = _File(shown, _Lines(data))
         out = []
+        new, location = _new, Location
+        # Locations made in line (three quarters of a million per 100,000 records: a call each would be
+        # a fifth of reading the cache), as checker.registry._fast_loc makes them
         for kind, rid, values, line, field_lines, refs in entry["records"]:
-            if not (isinstance(kind, str) and isinstance(rid, str) and isinstance(values, dict)):
+            if not (kind.__class__ is str and rid.__class__ is str and values.__class__ is dict
+                    and field_lines.__class__ is dict):
                 raise ValueError("malformed")
             vals = {}
             for k, v in values.items():
-                if isinstance(v, list):
+                c = v.__class__
+                if c is list:
                     v = tuple(v)
-                elif isinstance(v, bool) or not isinstance(v, (str, int)):
+                elif c is not str and c is not int:  # not bool, a subclass of int
                     raise ValueError("malformed value")
                 vals[k] = v
-            rec = Record(kind, rid, vals, _loc(shown, line, None), {k: _loc(shown, n, None) for k, n in field_lines.items()})
+            fields = {}
+            for k, n in field_lines.items():
+                if n.__class__ is not int:
+                    raise ValueError("malformed location")
+                loc = new(location)
+                d = loc.__dict__
+                d["path"] = shown
+                d["line"] = n
+                d["column"] = None
+                fields[k] = loc
+            rec = _fast_record_of(kind, rid, vals, _loc(shown, line, None), fields)
             rs = [_Ref(fld, v, _loc(shown, ln, col), src) for fld, v, ln, col, src in refs]
             out.append(_Read(rec, rs, f))
         return out
@@ -193,12 +209,12 @@ class RegistryCache:
             return
 
 
+_new = object.__new__
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # records hold no cycle
 
 
 def _loc(path, line, column):
-    """checker.registry._fast_loc (a third of a warm load's time at 100,000 records goes to making locations),
-    of a line and column checked to be what an entry may hold."""
+    """checker.registry._fast_loc of a line and column checked to be what an entry may hold."""
     if type(line) is not int or not (column is None or type(column) is int):
         raise ValueError("malformed location")
     return _fast_loc(path, line, column)
