@@ -17,8 +17,9 @@ seconds of wall-clock time (processor time, user + system, in brackets):
            check's kept result, checker.memo, is read back)
   1 edited the same, one file edited before each run (a comment appended): that file
            is read again, the others come from the registry cache, the rules are evaluated
-  what-if  torcheck what-if --add one new appointment, the cache filled (the registry's
-           side from the kept result, the proposed registry evaluated)
+  what-if  torcheck what-if --add one new appointment, right after the checks (the registry's
+           side from the check's kept result; with SQLite, the proposed registry evaluated
+           from the database the check kept, changed by the proposal)
   peak     the largest resident memory of a cold check, in MB
 
 Ratios: cold, warm and 1 edited to yaml; what-if to warm and to 1 edited. pyDatalog is run only up to
@@ -125,6 +126,9 @@ def measure(size, folder: Path, engines, runs, pydatalog_max, work: Path):
         cold = median(check, runs, env, before=clear)
         run(check, env)  # fill the cache
         warm = median(check, runs, env)
+        # what-if right after the check of the registry (its kept result and, with SQLite, its database)
+        whatif = median(torcheck("what-if", str(reg), "--add", str(proposal), "--as-of", AS_OF, "--format", "json",
+                                 "--engine", engine), runs, env)
         # one file edited before each run (a comment appended: new bytes, the same records): the kept result
         # does not apply, that file is read again, the others come from the registry cache
         edited_file = sorted(reg.rglob("*.yaml"))[0]
@@ -139,8 +143,6 @@ def measure(size, folder: Path, engines, runs, pydatalog_max, work: Path):
             edited = median(check, runs, env, before=edit)
         finally:
             edited_file.write_bytes(original)
-        whatif = median(torcheck("what-if", str(reg), "--add", str(proposal), "--as-of", AS_OF, "--format", "json",
-                                 "--engine", engine), runs, env)
         rows.append((size, engine, start, yaml_floor, cold, warm, edited, whatif))
         print_row(rows[-1])
     return rows

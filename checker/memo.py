@@ -182,7 +182,13 @@ class ResultMemo:
         if key is None:
             return None
         path = self.state_path(key)
-        return path if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            os.utime(path)  # recently used: the last to be removed
+        except OSError:
+            pass
+        return path
 
 
 def _encode(v: Violation) -> dict:
