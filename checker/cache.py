@@ -36,7 +36,6 @@ from pathlib import Path
 
 from . import __version__
 from .model import Location
-from .registry import _fast_loc
 
 FORMAT = 1
 PRUNE_AFTER_DAYS = 30  # entries not used for this long are removed (at most once a day)
@@ -159,8 +158,24 @@ class RegistryCache:
                 d["line"] = n
                 d["column"] = None
                 fields[k] = loc
-            rec = _fast_record_of(kind, rid, vals, _loc(shown, line, None), fields)
-            rs = [_Ref(fld, v, _loc(shown, ln, col), src) for fld, v, ln, col, src in refs]
+            if line.__class__ is not int:
+                raise ValueError("malformed location")
+            loc = new(location)
+            d = loc.__dict__
+            d["path"] = shown
+            d["line"] = line
+            d["column"] = None
+            rec = _fast_record_of(kind, rid, vals, loc, fields)
+            rs = []
+            for fld, v, ln, col, src in refs:
+                if ln.__class__ is not int or not (col is None or col.__class__ is int):
+                    raise ValueError("malformed location")
+                loc = new(location)
+                d = loc.__dict__
+                d["path"] = shown
+                d["line"] = ln
+                d["column"] = col
+                rs.append(_Ref(fld, v, loc, src))
             out.append(_Read(rec, rs, f))
         return out
 
@@ -211,10 +226,3 @@ class RegistryCache:
 
 _new = object.__new__
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # records hold no cycle
-
-
-def _loc(path, line, column):
-    """checker.registry._fast_loc of a line and column checked to be what an entry may hold."""
-    if type(line) is not int or not (column is None or type(column) is int):
-        raise ValueError("malformed location")
-    return _fast_loc(path, line, column)

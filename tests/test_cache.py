@@ -193,3 +193,25 @@ def test_a_large_registry_is_cached_whole_and_reads_back_to_the_same_report(tmp_
     assert len(entries(cache_folder)) == len(files)  # all there when the check has ended
     shutil.rmtree(cache_folder / "results")
     assert torcheck(*args).stdout == cold.stdout == torcheck(*args, "--no-cache").stdout
+
+
+@pytest.mark.parametrize("where", ["record line", "field line", "reference line", "reference column"])
+def test_an_entry_with_a_location_that_is_not_a_number_is_ignored(registry, cache_folder, rulebook, where):
+    reference = load(registry, rulebook, cache=False).records
+    load(registry, rulebook)
+    entry = next(f for f in entries(cache_folder)
+                 if any(r[5] for r in json.loads(f.read_text(encoding="utf-8"))["records"]))
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    rec = next(r for r in data["records"] if r[5])
+    if where == "record line":
+        rec[3] = str(rec[3])
+    elif where == "field line":
+        rec[4][next(iter(rec[4]))] = 1.5
+    elif where == "reference line":
+        rec[5][0][2] = None
+    else:
+        rec[5][0][3] = "3"
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    cache = RegistryCache(rulebook.vocabulary)
+    assert load_registry(str(registry), rulebook.vocabulary, display="reg", cache=cache).records == reference
+    assert cache.misses == 1 and cache.stored == 1
