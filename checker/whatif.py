@@ -203,8 +203,9 @@ def from_state(rulebook, registry: Registry, proposed: Registry, as_of: str, sta
         return None
     if lo is None:
         return None
-    if any(y <= lo or y >= hi for y in _years_of(gone)):  # the span might narrow: evaluated whole instead
-        return None
+    keep = int(as_of[:4])  # the as-of date's year is always in the calendar
+    if any((y <= lo or y >= hi) and y != keep for y in _years_of(gone)):  # the span might narrow:
+        return None  # evaluated whole instead
     added = _years_of(come)
     new_lo, new_hi = max(min([lo, *added]), 1), min(max([hi, *added]), 9998)  # as calendar_facts clamps
     for rel, rows_of in (("quarter", dates.quarters), ("calendar_year", dates.years)):

@@ -14,7 +14,7 @@ from checker.cli import main
 from checker.evaluate import evaluate
 from checker.model import InputError
 from checker.registry import load_registry
-from checker.whatif import apply, evaluate_base, what_if
+from checker.whatif import apply, evaluate_base, from_state, what_if
 
 from .conftest import FACTS, ROOT, torcheck
 
@@ -340,10 +340,20 @@ def full_before(rulebook, base):
     return evaluate(rulebook, base, AS_OF, "sqlite").violations()
 
 
+@pytest.fixture(scope="module")
+def kept_state(rulebook, base, tmp_path_factory):
+    """The database a check of the registry keeps (checker.memo), for what-if from it."""
+    ev = evaluate(rulebook, base, AS_OF, "sqlite")
+    ev.violations()
+    path = tmp_path_factory.mktemp("state") / "state.sqlite"
+    ev.engine.save(path)
+    return path
+
+
 # SQLite keeps 20 examples quick; test_incremental_equals_full_evaluation_exactly holds pyDatalog to the same
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_property_what_if_is_the_difference_of_two_checks(rulebook, base, full_before, data):
+def test_property_what_if_is_the_difference_of_two_checks(rulebook, base, full_before, kept_state, data):
     vocab = rulebook.vocabulary
     ids = sorted(base.records)
     referrers = _referrers(base.records, vocab)
@@ -385,6 +395,10 @@ def test_property_what_if_is_the_difference_of_two_checks(rulebook, base, full_b
         prop = load_registry(str(FACTS), vocab, display="facts/u4ssc", add_files=add, remove_ids=remove_ids)
         w = what_if(rulebook, base, prop, AS_OF, engine="sqlite")
         full_after = evaluate(rulebook, prop, AS_OF, "sqlite").violations()
+        # from a check's kept result and database, the same answer, explanations included
+        assert what_if(rulebook, base, prop, AS_OF, engine="sqlite", before=full_before, state=kept_state) == w
+        used = from_state(rulebook, base, prop, AS_OF, kept_state) is not None
+        event(f"from the kept database {used}")
     before = {v.key() for v in full_before}
     after = {v.key() for v in full_after}
     assert [v.to_json() for v in w.introduced] == [v.to_json() for v in full_after if v.key() not in before]
