@@ -125,3 +125,13 @@ def test_restore_refuses_what_the_program_did_not_save_and_answers_only_what_it_
     sqlite3.connect(other).execute("CREATE TABLE t0 (c0)").connection.close()
     with pytest.raises(sqlite3.DatabaseError):
         SQLiteEngine.restore(rulebook.program, other)
+    # the same names, another definition
+    redefined = tmp_path / "redefined.sqlite"
+    redefined.write_bytes(state.read_bytes())
+    db = sqlite3.connect(redefined)
+    db.execute("DROP INDEX t1_c1")
+    db.execute("CREATE INDEX t1_c1 ON t1 (c0)")
+    db.commit()
+    db.close()
+    with pytest.raises(sqlite3.DatabaseError):
+        SQLiteEngine.restore(rulebook.program, redefined)

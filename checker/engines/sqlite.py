@@ -383,8 +383,9 @@ class SQLiteEngine:
         eng = cls(program)
         src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            want = set(eng.db.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall())
-            have = set(src.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall())
+            schema = "SELECT type, name, tbl_name, sql FROM sqlite_master"
+            want = set(eng.db.execute(schema).fetchall())
+            have = set(src.execute(schema).fetchall())
             extra = {row for row in have - want if not (row[0] == "table" and row[1].startswith("sqlite_stat"))}
             if extra or want - have:
                 raise sqlite3.DatabaseError(f"{path} is not a database this program saved")
