@@ -127,15 +127,15 @@ class RegistryCache:
         return reads
 
     def _reads(self, entry, key, data, shown):
-        from .registry import _File, _Read, _Ref, _fast_record_of
+        from .registry import _File, _Read, _Ref, _fast_loc, _fast_record_of
 
         if entry.get("format") != FORMAT or entry.get("key") != key:
             raise ValueError("not this entry")
         f = _File(shown, _Lines(data))
         out = []
         new, location = _new, Location
-        # Locations made in line (three quarters of a million per 100,000 records: a call each would be
-        # a fifth of reading the cache), as checker.registry._fast_loc makes them
+        # the fields' locations made in line (half a million per 100,000 records: a call each would be a
+        # tenth of reading the cache), as checker.registry._fast_loc makes the others
         for kind, rid, values, line, field_lines, refs in entry["records"]:
             if not (kind.__class__ is str and rid.__class__ is str and values.__class__ is dict
                     and field_lines.__class__ is dict):
@@ -160,22 +160,12 @@ class RegistryCache:
                 fields[k] = loc
             if line.__class__ is not int:
                 raise ValueError("malformed location")
-            loc = new(location)
-            d = loc.__dict__
-            d["path"] = shown
-            d["line"] = line
-            d["column"] = None
-            rec = _fast_record_of(kind, rid, vals, loc, fields)
+            rec = _fast_record_of(kind, rid, vals, _fast_loc(shown, line, None), fields)
             rs = []
             for fld, v, ln, col, src in refs:
                 if ln.__class__ is not int or not (col is None or col.__class__ is int):
                     raise ValueError("malformed location")
-                loc = new(location)
-                d = loc.__dict__
-                d["path"] = shown
-                d["line"] = ln
-                d["column"] = col
-                rs.append(_Ref(fld, v, loc, src))
+                rs.append(_Ref(fld, v, _fast_loc(shown, ln, col), src))
             out.append(_Read(rec, rs, f))
         return out
 

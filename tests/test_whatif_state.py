@@ -12,19 +12,9 @@ from checker.cli import main
 from checker.engines.sqlite import SQLiteEngine
 
 from .conftest import torcheck
+from .test_memo import PROPOSAL as LONG_TERM  # a lead's term of three years
 
 ARGS = ("--as-of", "2026-11-28", "--engine", "sqlite")
-
-LONG_TERM = """appointments:
-  - id: a-proposed
-    person: p-roll
-    role: lead
-    start: 2026-12-01
-    end: 2029-12-01
-    appointed_by: chair
-    consulted: [secretariat]
-    group: proposed group
-"""
 
 REPLACED = """appointments:
   - id: a-lead-twins-2025
