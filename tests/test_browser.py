@@ -128,7 +128,8 @@ def test_the_search_finds_a_paragraph(browser, files):
     first.find_element(By.TAG_NAME, "a").click()
     _wait(browser, lambda d: d.current_url.endswith("#p-36"), "the result does not lead to paragraph 36")
     top = browser.execute_script("return document.getElementById('p-36').getBoundingClientRect().top")
-    assert 0 <= top < 200  # paragraph 36 is at the top of the window
+    # a browser may scroll to a sub-pixel position (Chromium 156: -0.453125): allow two pixels
+    assert -2 <= top < 200  # paragraph 36 is at the top of the window
     section = browser.find_element(By.ID, "p-36")
     assert "Логотип U4SSC" in section.text
     assert "u4ssc-logo-without-approval" in section.text
