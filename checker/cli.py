@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 import importlib
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -51,10 +52,20 @@ def today() -> str:
 def parse_as_of(ctx, param, value):
     if value is None:
         return today()
+    # cli.md: YYYY-MM-DD only (Python's fromisoformat alone also takes 20261128 and 2026-W48-6)
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD")
+        raise click.BadParameter(f"{value!r} is not a real date (YYYY-MM-DD)")
+
+
+def parse_registry_path(ctx, param, value):
+    """A registry argument: an empty path is an input error, not the current folder."""
+    if not value:
+        raise click.BadParameter("the registry path is empty")
+    return value
 
 
 def fail(diags) -> None:
@@ -187,7 +198,7 @@ def main():
 
 
 @main.command()
-@click.argument("registry")
+@click.argument("registry", callback=parse_registry_path)
 @rules_option
 @as_of_option
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "sarif", "junit", "markdown", "html")),

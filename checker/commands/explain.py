@@ -25,8 +25,14 @@ def _as_of(ctx, param, value):
     return parse_as_of(ctx, param, value)
 
 
+def _registry_path(ctx, param, value):
+    from ..cli import parse_registry_path  # here, not at import: cli imports this module
+
+    return parse_registry_path(ctx, param, value)
+
+
 @click.command("explain")
-@click.argument("registry")
+@click.argument("registry", callback=_registry_path)
 @click.argument("record")
 @click.option("--rule", "rule", metavar="ID", help="Only the violations of this rule.")
 @click.option("--rules", "rules", metavar="DIR", help="Rulebook folder (default: the U4SSC rulebook).")

@@ -10,8 +10,14 @@ from ..cli import (EXIT_OK, EXIT_VIOLATIONS, as_of_option, choose_engine, engine
 from ..model import InputError
 
 
+def _registry_path(ctx, param, value):
+    from ..cli import parse_registry_path  # here, not at import: cli imports this module
+
+    return parse_registry_path(ctx, param, value)
+
+
 @click.command("query")
-@click.argument("registry")
+@click.argument("registry", callback=_registry_path)
 @click.argument("condition")
 @rules_option
 @as_of_option

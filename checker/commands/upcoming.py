@@ -17,8 +17,14 @@ def _check_within(ctx, param, value):
     return value
 
 
+def _registry_path(ctx, param, value):
+    from ..cli import parse_registry_path  # here, not at import: cli imports this module
+
+    return parse_registry_path(ctx, param, value)
+
+
 @click.command("upcoming")
-@click.argument("registry")
+@click.argument("registry", callback=_registry_path)
 @click.option("--within", default="90d", show_default=True, metavar="SPAN", callback=_check_within,
               help="How far ahead to look: Nd days, Nw weeks or Nm months after the as-of date (included).")
 @rules_option

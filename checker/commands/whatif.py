@@ -10,8 +10,14 @@ from ..cli import (as_of_option, choose_engine, default_rules_dir, display_path,
                    fail_on_option, load_inputs, rules_option, write_output)
 
 
+def _registry_path(ctx, param, value):
+    from ..cli import parse_registry_path  # here, not at import: cli imports this module
+
+    return parse_registry_path(ctx, param, value)
+
+
 @click.command("what-if")
-@click.argument("registry")
+@click.argument("registry", callback=_registry_path)
 @click.option("--add", "add_files", metavar="FILE", multiple=True,
               help="A YAML file of records to add (repeatable); an id the registry has is replaced "
                    "if the same call removes it.")

@@ -1,0 +1,55 @@
+"""Issue 12, section 2: the command line takes only what cli.md fixes.
+
+`--as-of` is YYYY-MM-DD and a real date (Python's `date.fromisoformat` alone
+also accepts 20261128 and 2026-W48-6), and an empty registry path is an input
+error rather than the current folder. Each through the installed command.
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = str(ROOT / "facts" / "u4ssc")
+COMMANDS = {
+    "check": [],
+    "what-if": ["--remove", "ps-valmora"],
+    "upcoming": [],
+    "query": ["organization(O)"],
+    "explain": ["ps-valmora"],
+}
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "checker.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("as_of, says", [
+    ("20261128", "is not a date in the form YYYY-MM-DD"),
+    ("2026-W48-6", "is not a date in the form YYYY-MM-DD"),
+    ("2026-11-28T00:00", "is not a date in the form YYYY-MM-DD"),
+    ("2026-02-30", "is not a real date"),
+])
+def test_as_of_only_yyyy_mm_dd(command, as_of, says):
+    args = [command, EXAMPLE, *COMMANDS[command]]
+    r = run(*args, "--as-of", as_of)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert says in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_real_date_is_accepted():
+    r = run("check", EXAMPLE, "--as-of", "2024-02-29", "--format", "json")
+    assert r.returncode in (0, 1), r.stderr
+    assert '"as_of": "2024-02-29"' in r.stdout
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_an_empty_registry_path_is_an_input_error(command):
+    r = run(command, "", *COMMANDS[command], "--as-of", "2026-11-28")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "the registry path is empty" in r.stderr
+    assert r.stdout == ""
