@@ -78,25 +78,38 @@ def fail(diags) -> None:
 
 
 def write_output(text: str, out: str | None) -> None:
-    """Standard output, or FILE written atomically (a partial report never replaces a good one)."""
+    """Standard output, or FILE written atomically (a partial report never replaces a good one).
+
+    A new FILE gets the mode the umask gives; an existing one keeps its mode. A write that fails
+    (a full disk, /dev/full, a closed pipe) is error[output], exit 2.
+    """
     if out is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as e:
+            _drop_stdout()
+            fail([Diagnostic("output", f"cannot write standard output: {e.strerror or e}")])
         return
     target = Path(out)
     if target.exists() and not target.is_file() and not target.is_dir():
         # a device or a pipe (-o /dev/null, -o /dev/stdout): written to, never replaced
-        with open(target, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        try:
+            with open(target, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        except OSError as e:
+            fail([Diagnostic("output", f"cannot write {out}: {e.strerror or e}")])
         return
     folder = target.parent if str(target.parent) else Path(".")
     try:
+        mode = target.stat().st_mode & 0o7777 if target.is_file() else 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", dir=folder)
     except OSError as e:
         fail([Diagnostic("output", f"cannot write {out}: {e.strerror}")])
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+        os.chmod(tmp, mode)  # mkstemp makes 0600
         os.replace(tmp, target)
     except OSError as e:  # a full disk, FILE a folder: the old FILE stays as it was
         Path(tmp).unlink(missing_ok=True)
@@ -104,6 +117,22 @@ def write_output(text: str, out: str | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def _drop_stdout() -> None:
+    """Standard output failed: what is still buffered goes nowhere, so the exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def exit_status(violations, fail_on: str) -> int:

@@ -4,6 +4,7 @@
 also accepts 20261128 and 2026-W48-6), and an empty registry path is an input
 error rather than the current folder. Each through the installed command.
 """
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,32 @@ def test_an_empty_registry_path_is_an_input_error(command):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "the registry path is empty" in r.stderr
     assert r.stdout == ""
+
+
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_a_failed_write_is_an_output_error(to_stdout):
+    args = [sys.executable, "-m", "checker.cli", "check", EXAMPLE, "--as-of", "2026-11-28"]
+    if to_stdout:
+        with open("/dev/full", "w") as full:
+            r = subprocess.run(args, stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+    else:
+        r = subprocess.run(args + ["-o", "/dev/full"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "error[output]: cannot write" in r.stderr
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr
+
+
+def test_o_honours_the_umask_and_keeps_an_existing_mode(tmp_path):
+    out = tmp_path / "report.txt"
+    for umask, expected in ((0o022, 0o644), (0o077, 0o600)):
+        out.unlink(missing_ok=True)
+        r = subprocess.run([sys.executable, "-m", "checker.cli", "check", EXAMPLE, "--as-of", "2026-11-28",
+                            "-o", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                           preexec_fn=lambda m=umask: os.umask(m))
+        assert r.returncode == 1, r.stderr
+        assert out.stat().st_mode & 0o777 == expected
+    out.chmod(0o640)
+    r = run("check", EXAMPLE, "--as-of", "2026-11-28", "-o", str(out))
+    assert r.returncode == 1, r.stderr
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert "ps-valmora" in out.read_text(encoding="utf-8")  # the report itself, not an empty file
