@@ -187,6 +187,12 @@ def test_check_lists_the_files_that_would_change_and_fmt_rewrites_them(tmp_path)
     assert messy.read_text(encoding="utf-8").startswith("\n\n# a comment")  # untouched
     r = CliRunner().invoke(main, ["fmt", str(rb), "--check", "--diff"])
     assert "-    id id\n" in r.stdout and "+  id    id\n" in r.stdout
+    # --diff alone prints what would change and writes nothing (issue 12: it used to rewrite the files)
+    r = CliRunner().invoke(main, ["fmt", str(rb), "--diff"])
+    assert r.exit_code == 0
+    assert "-    id id\n" in r.stdout and "+  id    id\n" in r.stdout
+    assert "reformatted" not in r.stdout
+    assert messy.read_text(encoding="utf-8") == MESSY
     r = CliRunner().invoke(main, ["fmt", str(rb)])
     assert r.exit_code == 0
     assert r.stdout == f"reformatted {rb.as_posix()}/zz-messy.rules\n"

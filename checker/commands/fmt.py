@@ -1,4 +1,6 @@
-"""`torcheck fmt RULES_DIR [--check]`: rewrite rule files in the canonical layout (checker/fmt.py).
+"""`torcheck fmt RULES_DIR [--check] [--diff]`: rewrite rule files in the canonical layout (checker/fmt.py).
+
+--diff prints what would change as a unified diff and writes nothing.
 
 Exit status: 0 done (or, with --check, nothing to change); 1 with --check,
 some file would change (each is listed); 2 a file does not parse (every
@@ -65,10 +67,10 @@ def command(paths, check, show_diff):
                                                     shown, shown)), nl=False)
         if check:
             click.echo(f"would reformat {shown}")
-        else:
+        elif not show_diff:  # --diff prints what would change and changes nothing
             write_output(after, str(p))
             click.echo(f"reformatted {shown}")
     n, total = len(changed), len(results)
-    verb = "would be reformatted" if check else "reformatted"
+    verb = "would be reformatted" if check or show_diff else "reformatted"
     click.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {total - n} already formatted", err=True)
     sys.exit(EXIT_VIOLATIONS if check and changed else EXIT_OK)
