@@ -119,6 +119,22 @@ def write_output(text: str, out: str | None) -> None:
         raise
 
 
+def refuse_output_onto_inputs(out: str | None, folders=(), files=()) -> None:
+    """-o onto an input (a file in the registry or rulebook folder, the baseline, a proposal): exit 2,
+    nothing written. Compared by real path, so a link or `..` does not slip past."""
+    if out is None:
+        return
+    target = os.path.realpath(out)
+    for f in folders:
+        if f and (target == os.path.realpath(f) or target.startswith(os.path.join(os.path.realpath(f), ""))):
+            fail([Diagnostic("output", f"-o {display_path(out)} lies inside the input folder {display_path(f)}: "
+                                       "nothing was written")])
+    for f in files:
+        if f and target == os.path.realpath(f):
+            fail([Diagnostic("output", f"-o {display_path(out)} is the input file {display_path(f)}: "
+                                       "nothing was written")])
+
+
 def _umask() -> int:
     m = os.umask(0)
     os.umask(m)
@@ -246,6 +262,7 @@ def check(registry, rules, as_of, fmt, fail_on, baseline, out, engine, docs_base
     from .evaluate import evaluate
     from .render import render
 
+    refuse_output_onto_inputs(out, folders=(registry, rules or default_rules_dir()), files=(baseline,))
     known = read_baseline(baseline) if baseline else None
     kept = memo = key = None
     if not no_cache:

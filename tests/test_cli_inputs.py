@@ -83,3 +83,33 @@ def test_o_honours_the_umask_and_keeps_an_existing_mode(tmp_path):
     assert r.returncode == 1, r.stderr
     assert out.stat().st_mode & 0o777 == 0o640
     assert "ps-valmora" in out.read_text(encoding="utf-8")  # the report itself, not an empty file
+
+
+def test_o_onto_an_input_writes_nothing(tmp_path):
+    import shutil
+
+    reg = tmp_path / "R"
+    shutil.copytree(EXAMPLE, reg)
+    people = reg / "people.yaml"
+    before = people.read_bytes()
+    baseline = tmp_path / "b.json"
+    assert run("check", str(reg), "--as-of", "2026-11-28", "--format", "json", "-o", str(baseline)).returncode == 1
+    known = baseline.read_bytes()
+    rule_file = tmp_path / "rb"
+    shutil.copytree(ROOT / "rules" / "u4ssc", rule_file)
+    for args, target in (
+        (["check", str(reg), "-o", str(people)], people),
+        (["check", str(reg), "-o", str(reg / "new.yaml")], reg / "new.yaml"),
+        (["check", str(reg), "-o", str(reg / "sub" / ".." / "people.yaml")], people),
+        (["check", str(reg), "--baseline", str(baseline), "-o", str(baseline)], baseline),
+        (["check", str(reg), "--rules", str(rule_file), "-o", str(rule_file / "50-conduct.rules")],
+         rule_file / "50-conduct.rules"),
+        (["upcoming", str(reg), "-o", str(reg / "people.yaml")], people),
+    ):
+        r = run(*args, "--as-of", "2026-11-28")
+        assert r.returncode == 2, (args, r.stderr)
+        assert "error[output]" in r.stderr and "nothing was written" in r.stderr
+    assert people.read_bytes() == before
+    assert baseline.read_bytes() == known
+    assert not (reg / "new.yaml").exists()
+    assert (rule_file / "50-conduct.rules").read_bytes() == (ROOT / "rules" / "u4ssc" / "50-conduct.rules").read_bytes()

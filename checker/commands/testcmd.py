@@ -24,7 +24,10 @@ def command(rules_dir, fmt, only, quiet, out):
     from ..cases import read_cases, render_junit, render_text, run_cases
     from ..compile import compile_rulebook
 
+    from ..cli import refuse_output_onto_inputs
+
     path = rules_dir or default_rules_dir()
+    refuse_output_onto_inputs(out, folders=(path,))
     shown = display_path(path)
     try:
         rb = compile_rulebook(path, shown)

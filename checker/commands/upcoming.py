@@ -41,6 +41,9 @@ def command(registry, within, rules, as_of, fmt, out, engine):
 
     from ..upcoming import RENDERERS, horizon, upcoming
 
+    from ..cli import default_rules_dir, refuse_output_onto_inputs
+
+    refuse_output_onto_inputs(out, folders=(registry, rules or default_rules_dir()))
     through = horizon(as_of, within)
     rb, reg = load_inputs(registry, rules)
     try:
