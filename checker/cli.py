@@ -236,7 +236,23 @@ engine_option = click.option("--engine", type=click.Choice(("pydatalog", "sqlite
                                   "500 records; SQLite beyond).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+class _Main(click.Group):
+    """The command group; an interrupt (Ctrl-C) is one line and exit 130, not click's "Aborted!" and
+    exit 1, which is the code for "violations found". An -o file being written is left as it was
+    (write_output removes its temporary file)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("torcheck: interrupted; nothing was written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="torcheck")
 def main():
     """torcheck: rules-as-code for the U4SSC Terms of Reference."""

@@ -113,3 +113,20 @@ def test_o_onto_an_input_writes_nothing(tmp_path):
     assert baseline.read_bytes() == known
     assert not (reg / "new.yaml").exists()
     assert (rule_file / "50-conduct.rules").read_bytes() == (ROOT / "rules" / "u4ssc" / "50-conduct.rules").read_bytes()
+
+
+def test_an_interrupt_is_exit_130_in_one_line(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    import checker.cli as cli
+
+    def interrupted(path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "read_baseline", interrupted)
+    out = tmp_path / "report.txt"
+    r = CliRunner().invoke(cli.main, ["check", EXAMPLE, "--baseline", str(tmp_path / "b.json"), "-o", str(out)])
+    assert r.exit_code == 130, r.output
+    assert r.stderr == "torcheck: interrupted; nothing was written\n"
+    assert "Aborted" not in r.output and "Traceback" not in r.output
+    assert not out.exists() and list(tmp_path.iterdir()) == []
