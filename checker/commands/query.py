@@ -6,18 +6,12 @@ import sys
 import click
 
 from ..cli import (EXIT_OK, EXIT_VIOLATIONS, as_of_option, choose_engine, engine_option, fail, load_inputs,
-                   rules_option, write_output)
+                   parse_registry_path, rules_option, write_output)
 from ..model import InputError
 
 
-def _registry_path(ctx, param, value):
-    from ..cli import parse_registry_path  # here, not at import: cli imports this module
-
-    return parse_registry_path(ctx, param, value)
-
-
 @click.command("query")
-@click.argument("registry", callback=_registry_path)
+@click.argument("registry", callback=parse_registry_path)
 @click.argument("condition")
 @rules_option
 @as_of_option

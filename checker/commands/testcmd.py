@@ -9,7 +9,8 @@ import sys
 
 import click
 
-from ..cli import EXIT_OK, EXIT_VIOLATIONS, default_rules_dir, display_path, fail, write_output
+from ..cli import (EXIT_OK, EXIT_VIOLATIONS, default_rules_dir, display_path, fail, refuse_output_onto_inputs,
+                   write_output)
 from ..model import Diagnostic, InputError
 
 
@@ -23,8 +24,6 @@ def command(rules_dir, fmt, only, quiet, out):
     """Run the rulebook's test cases (RULES_DIR/tests/*.yaml; default: the U4SSC rulebook)."""
     from ..cases import read_cases, render_junit, render_text, run_cases
     from ..compile import compile_rulebook
-
-    from ..cli import refuse_output_onto_inputs
 
     path = rules_dir or default_rules_dir()
     refuse_output_onto_inputs(out, folders=(path,))

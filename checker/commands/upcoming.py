@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import as_of_option, choose_engine, engine_option, fail, load_inputs, rules_option, write_output
+from ..cli import (as_of_option, choose_engine, default_rules_dir, engine_option, fail, load_inputs,
+                   parse_registry_path, refuse_output_onto_inputs, rules_option, write_output)
 from ..model import InputError
 
 
@@ -17,14 +18,8 @@ def _check_within(ctx, param, value):
     return value
 
 
-def _registry_path(ctx, param, value):
-    from ..cli import parse_registry_path  # here, not at import: cli imports this module
-
-    return parse_registry_path(ctx, param, value)
-
-
 @click.command("upcoming")
-@click.argument("registry", callback=_registry_path)
+@click.argument("registry", callback=parse_registry_path)
 @click.option("--within", default="90d", show_default=True, metavar="SPAN", callback=_check_within,
               help="How far ahead to look: Nd days, Nw weeks or Nm months after the as-of date (included).")
 @rules_option
@@ -40,8 +35,6 @@ def command(registry, within, rules, as_of, fmt, out, engine):
     import sys
 
     from ..upcoming import RENDERERS, horizon, upcoming
-
-    from ..cli import default_rules_dir, refuse_output_onto_inputs
 
     refuse_output_onto_inputs(out, folders=(registry, rules or default_rules_dir()))
     through = horizon(as_of, within)

@@ -7,17 +7,11 @@ import sys
 import click
 
 from ..cli import (as_of_option, choose_engine, default_rules_dir, display_path, engine_option, exit_status,
-                   fail_on_option, load_inputs, rules_option, write_output)
-
-
-def _registry_path(ctx, param, value):
-    from ..cli import parse_registry_path  # here, not at import: cli imports this module
-
-    return parse_registry_path(ctx, param, value)
+                   fail_on_option, load_inputs, parse_registry_path, rules_option, write_output)
 
 
 @click.command("what-if")
-@click.argument("registry", callback=_registry_path)
+@click.argument("registry", callback=parse_registry_path)
 @click.option("--add", "add_files", metavar="FILE", multiple=True,
               help="A YAML file of records to add (repeatable); an id the registry has is replaced "
                    "if the same call removes it.")
