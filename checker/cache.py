@@ -18,8 +18,10 @@ nothing), one file per key under the cache folder: `$TORCHECK_CACHE_DIR`, or
 a single diagnostic are stored, so a file with a problem is read, and its
 problems reported, every time. Cross-file checks (duplicate ids, references)
 are not cached: `load_registry` makes them on every load, cached files or not.
-An entry that cannot be read, or does not match its key, is ignored and
-written again; a cache folder that cannot be written to only makes the cache
+Entries are sealed under the user's cache key (checker.trust): the key of an
+entry is a digest of the file's bytes, which anyone could compute, but only
+the user can seal what is kept under it. An entry that is not sealed for its
+key, cannot be read, or does not match its key is ignored and written again; a cache folder that cannot be written to only makes the cache
 useless, never the check wrong. Paths shown in locations are those of the
 current run, not of the run that stored the entry.
 
@@ -30,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -96,10 +97,14 @@ class _Lines:
 
 class RegistryCache:
     def __init__(self, vocab, folder: str | os.PathLike | None = None):
+        from .trust import open_cache
+
         root = Path(folder) if folder is not None else cache_dir()
         self.salt = hashlib.sha256((vocabulary_fingerprint(vocab) + _code_fingerprint()).encode()).hexdigest()
         self.dir = root / "registry" / self.salt[:16]
         self.hits = self.misses = self.stored = 0
+        self.cache = open_cache(folder)  # None: not trusted (checker.trust), nothing read or written
+        self._subs: dict = {}
 
     def key(self, data: bytes) -> str:
         return hashlib.sha256(self.salt.encode() + b"\0" + data).hexdigest()
@@ -107,15 +112,29 @@ class RegistryCache:
     def _path(self, key: str) -> Path:
         return self.dir / key[:2] / f"{key}.json"
 
+    def _folder(self, key: str) -> Path | None:
+        """The trusted folder of key's entry (checker.trust), made if missing; None if there is none."""
+        sub = key[:2]
+        if sub not in self._subs:
+            self._subs[sub] = None if self.cache is None else self.cache.folder("registry", self.salt[:16], sub)
+        return self._subs[sub]
+
     # ------------------------------------------------------------ reading
     def get(self, data: bytes, shown: str):
         """The file's reads (checker.registry._Read) if cached, else None."""
         key = self.key(data)
-        path = self._path(key)
+        folder = self._folder(key)
+        if folder is None:
+            self.misses += 1
+            return None
+        path = folder / f"{key}.json"
+        raw = self.cache.read(path)
         try:
-            entry = json.loads(path.read_bytes())
+            if raw is None or not self.cache.opens("registry", key, raw):  # sealed by this user, for this key
+                raise ValueError("not sealed")
+            entry = json.loads(raw)
             reads = self._reads(entry, key, data, shown)
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, MemoryError):
             self.misses += 1
             return None
         self.hits += 1
@@ -180,35 +199,32 @@ class RegistryCache:
             add((rec.kind, rec.id, rec.values, rec.location.line,
                  {k: loc.line for k, loc in rec.field_locations.items()},
                  [(x.field, x.value, x.location.line, x.location.column, x.source) for x in r.refs]))
+        folder = self._folder(key)
+        if folder is None:
+            return  # no trusted cache: the check goes on
         entry = {"format": FORMAT, "key": key, "records": records}
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:  # one string encoded whole: json.dump writes piece by piece
-                    fh.write(_ENCODER.encode(entry).encode("ascii"))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            self.stored += 1
-        except OSError:
+        # one string encoded whole: json.dump writes piece by piece
+        raw = self.cache.seal("registry", key, _ENCODER.encode(entry).encode("ascii"))
+        if not self.cache.write(folder / f"{key}.json", raw):
             return  # a cache that cannot be written is no cache; the check goes on
+        self.stored += 1
         self._prune()
 
     def _prune(self):
         """Once a day at most: remove entries not used for PRUNE_AFTER_DAYS, and the folders of old versions."""
-        marker = self.dir.parent / ".pruned"
+        top = self.cache.folder("registry")
+        if top is None:
+            return
+        marker = top / ".pruned"
         now = time.time()
         try:
             if marker.exists() and now - marker.stat().st_mtime < 86400:
                 return
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            marker.touch(mode=0o600)
             cutoff = now - PRUNE_AFTER_DAYS * 86400
-            for p in self.dir.parent.glob("*/*/*.json"):
-                if p.stat().st_mtime < cutoff:
+            for p in top.glob("*/*/*.json"):
+                st = os.lstat(p)
+                if st.st_mtime < cutoff:  # lstat: a link is removed, never what it points to
                     p.unlink(missing_ok=True)
         except OSError:
             return

@@ -19,25 +19,27 @@ full and reports the problem.
 
 Only the result of a check that read every input without a problem is kept
 (a problem stops the check before it gets here). Entries are JSON, never
-pickle; an entry that does not parse or does not match its key is ignored
-and written again. They live in `results/` under the cache folder of
+pickle, sealed under the user's cache key (checker.trust): the key of an
+entry is a digest of public inputs, so anyone could compute it, but only the
+user can seal what is kept under it. An entry that is not sealed for its
+key, does not parse or does not match its key is ignored and written again. They live in `results/` under the cache folder of
 checker.cache (`--no-cache` skips them too), and the oldest go once there
 are more than KEEP.
 
 What-if uses a kept result for the registry as it is (the `before` side).
 A check made with the SQLite engine also keeps its database, facts and
 derived relations (23 MB and 40 ms to write at 100,000 records; the
-KEEP_STATES newest): what-if then changes a copy of it by the proposal's
+KEEP_STATES newest), its bytes sealed in a file beside it: what-if then changes a copy of it by the proposal's
 facts and evaluates again only the strata those reach, instead of the whole
 proposed registry (checker.whatif.from_state).
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -102,26 +104,37 @@ def check_key(registry: str, shown: str, rules_dir: str, rules_shown: str, as_of
 class ResultMemo:
     def __init__(self, folder: str | os.PathLike | None = None):
         from .cache import cache_dir
+        from .trust import open_cache
 
         self.dir = (Path(folder) if folder is not None else cache_dir()) / "results"
+        self.cache = open_cache(folder)  # None: not trusted (checker.trust), nothing read or kept
+        self._dir = None
+
+    def _folder(self) -> Path | None:
+        if self._dir is None and self.cache is not None:
+            self._dir = self.cache.folder("results")
+        return self._dir
 
     def _path(self, key: str) -> Path:
         return self.dir / f"{key}.json"
 
     def get(self, key: str | None):
         """(records, violations) kept under key, or None."""
-        if key is None:
+        if key is None or self._folder() is None:
             return None
-        path = self._path(key)
+        path = self._folder() / f"{key}.json"
+        raw = self.cache.read(path)
+        if raw is None or not self.cache.opens("result", key, raw):  # sealed by this user, for this key
+            return None
         try:
-            entry = json.loads(path.read_bytes())
+            entry = json.loads(raw)
             if entry.get("format") != FORMAT or entry.get("key") != key:
                 return None
             records = entry["records"]
             if type(records) is not int:
                 return None
             vs = [_violation(v) for v in entry["violations"]]
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, MemoryError):
             return None
         try:
             os.utime(path)  # recently used: the last to be removed
@@ -130,65 +143,73 @@ class ResultMemo:
         return records, vs
 
     def put(self, key: str | None, records: int, violations) -> None:
-        if key is None:
+        if key is None or self._folder() is None:
             return
         entry = {"format": FORMAT, "key": key, "records": records,
                  "violations": [_encode(v) for v in violations]}
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            self._prune()
-        except OSError:
-            return  # a result that cannot be kept is only made again next time
+        body = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if self.cache.write(self._folder() / f"{key}.json", self.cache.seal("result", key, body)):
+            self._prune()  # a result that cannot be kept is only made again next time
 
     def _prune(self, pattern="*.json", keep=KEEP):
         entries = []
-        for p in self.dir.glob(pattern):
-            try:
-                entries.append((p.stat().st_mtime, p.name, p))
-            except OSError:
-                continue
-        entries.sort(reverse=True)
-        for _, _, p in entries[keep:]:
-            p.unlink(missing_ok=True)
+        try:
+            for p in self._folder().glob(pattern):
+                try:
+                    entries.append((p.stat().st_mtime, p.name, p))
+                except OSError:
+                    continue
+            entries.sort(reverse=True)
+            for _, _, p in entries[keep:]:
+                p.unlink(missing_ok=True)
+                if pattern == "*.sqlite":
+                    p.with_name(p.name + ".mac").unlink(missing_ok=True)
+        except OSError:
+            return
 
     # ------------------------------------------------------------ the evaluation itself, for what-if
     def state_path(self, key: str) -> Path:
         return self.dir / f"{key}.sqlite"
 
     def put_state(self, key: str | None, engine) -> None:
-        """Keep the SQLite engine's database (facts and derived relations) beside the result of `key`."""
-        if key is None or not hasattr(engine, "save"):
+        """Keep the SQLite engine's database (facts and derived relations) beside the result of `key`.
+
+        The database's bytes are sealed (checker.trust) in KEY.sqlite.mac, written after the database:
+        a database and a seal that do not go together are only a database not used.
+        """
+        if key is None or not hasattr(engine, "dump") or self._folder() is None:
             return
         import sqlite3
 
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            engine.save(self.state_path(key))
-            self._prune("*.sqlite", KEEP_STATES)
-        except (OSError, sqlite3.Error):
+            data = engine.dump()
+        except (OSError, sqlite3.Error, MemoryError):
             return
+        path = self._folder() / f"{key}.sqlite"
+        seal = path.with_name(path.name + ".mac")
+        try:
+            seal.unlink(missing_ok=True)
+        except OSError:
+            return
+        if self.cache.write(path, data) and self.cache.write(seal, self.cache.mac("state", key, data).encode()):
+            self._prune("*.sqlite", KEEP_STATES)
 
-    def state(self, key: str | None) -> Path | None:
-        """The database kept beside the result of `key`, if there is one."""
-        if key is None:
+    def state(self, key: str | None) -> bytes | None:
+        """The bytes of the database kept beside the result of `key`, if there is one sealed for it."""
+        if key is None or self._folder() is None:
             return None
-        path = self.state_path(key)
-        if not path.is_file():
+        path = self._folder() / f"{key}.sqlite"
+        seal = self.cache.read(path.with_name(path.name + ".mac"))
+        if seal is None:
+            return None
+        data = self.cache.read(path)
+        if data is None or not hmac.compare_digest(seal.strip(), self.cache.mac("state", key, data).encode()):
             return None
         try:
             os.utime(path)  # recently used: the last to be removed
         except OSError:
             pass
-        return path
+        return data
 
 
 def _encode(v: Violation) -> dict:

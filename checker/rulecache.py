@@ -32,9 +32,11 @@ holds anything else, or a cycle, is simply not cached.
 Entries live under the user's cache folder (checker.cache.cache_dir(): it
 honours $TORCHECK_CACHE_DIR), in `rulebooks/`, one file per rulebook folder
 and display path, which holds its key: an edited rulebook replaces its entry.
-Entries are written atomically (a temporary file, then os.replace). An entry
-that cannot be read, is truncated or corrupt, or has another key is ignored
-and written again; a cache folder that cannot be written only makes the cache
+Entries are written atomically (a temporary file, then os.replace) and sealed
+under the user's cache key (checker.trust): the key above is a digest of
+public inputs, which anyone could compute, but only the user can seal what is
+kept under it. An entry that is not sealed for its key, cannot be read, is
+truncated or corrupt, or has another key is ignored and written again; a cache folder that cannot be written only makes the cache
 useless. Only a successful compile is stored: a rulebook with a problem is
 compiled, and its diagnostics reported, every time.
 
@@ -307,12 +309,17 @@ def rulebook_key(path, display) -> str:
     return h.hexdigest()
 
 
-def _entry_path(path, display) -> Path:
-    from .cache import cache_dir
+def _entry_path(path, display) -> Path | None:
+    """Where the entry of this rulebook and display path is, in the trusted cache folder (or None)."""
+    from .trust import open_cache
 
+    cache = open_cache()
+    folder = cache.folder(SUBFOLDER) if cache is not None else None
+    if folder is None:
+        return None
     where = repr((str(Path(path).resolve()), str(display) if display else None))
     name = hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return cache_dir() / SUBFOLDER / f"{name}.json"
+    return folder / f"{name}.json"
 
 
 # ====================================================================== reading and writing
@@ -327,10 +334,14 @@ def load(path, display):
         entry_path = _entry_path(path, display)
     except (_NotCacheable, OSError, ValueError, TypeError, LookupError, ImportError):
         return None, None
+    if entry_path is None:  # no trusted cache folder (checker.trust)
+        return None, None
+    from .trust import open_cache
+
+    cache = open_cache()
     token = (key, entry_path, (path, display))
-    try:
-        raw = entry_path.read_bytes()
-    except OSError:
+    raw = cache.read(entry_path)
+    if raw is None or not cache.opens("rulebook", key, raw):  # sealed by this user, for this key
         return None, token
     try:
         was = gc.isenabled()
@@ -371,20 +382,8 @@ def store(token, rulebook) -> None:
     finally:
         if was:
             gc.enable()
-    try:
-        import tempfile
+    from .trust import open_cache
 
-        entry_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=entry_path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(text.encode("utf-8", "surrogatepass"))
-            os.replace(tmp, entry_path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-    except OSError:
-        return
+    cache = open_cache()
+    if cache is not None:
+        cache.write(entry_path, cache.seal("rulebook", key, text.encode("utf-8", "surrogatepass")))

@@ -11,8 +11,9 @@ FACTS = ROOT / "facts" / "u4ssc"
 
 @pytest.fixture(scope="session", autouse=True)
 def _own_cache_folder(tmp_path_factory):
-    """No test reads or writes the user's cache folder (checker.cache): the tests get one of their own."""
+    """No test reads or writes the user's cache folder (checker.cache) or key (checker.trust): the tests get their own."""
     os.environ["TORCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("torcheck-cache"))
+    os.environ["TORCHECK_CACHE_KEY_FILE"] = str(tmp_path_factory.mktemp("torcheck-key") / "cache-key")
 
 
 @pytest.fixture

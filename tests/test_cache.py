@@ -15,6 +15,7 @@ from checker.model import InputError
 from checker.registry import load_registry
 
 from .conftest import torcheck
+from .test_cache_trust import reseal
 
 
 @pytest.fixture
@@ -121,11 +122,11 @@ def test_corrupt_and_stale_entries_are_ignored_and_written_again(registry, cache
     files = entries(cache_folder)
     files[0].write_text("{not json", encoding="utf-8")
     data = json.loads(files[1].read_text(encoding="utf-8"))
-    data["key"] = "0" * 64  # an entry that is not the one its name says
-    files[1].write_text(json.dumps(data), encoding="utf-8")
+    data["key"] = "0" * 64  # an entry that is not the one its name says (sealed for its name)
+    reseal(files[1], data, "registry", key=files[1].stem)
     data = json.loads(files[2].read_text(encoding="utf-8"))
     data["records"][0][2] = "values as text"
-    files[2].write_text(json.dumps(data), encoding="utf-8")
+    reseal(files[2], data, "registry")  # sealed with the user's key: refused for what it holds
     cache = RegistryCache(rulebook.vocabulary)
     reg = load_registry(str(registry), rulebook.vocabulary, display="reg", cache=cache)
     assert reg.records == reference
@@ -174,7 +175,7 @@ def test_entries_are_plain_json(registry, cache_folder, rulebook):
     load(registry, rulebook)
     for f in entries(cache_folder):
         data = json.loads(f.read_text(encoding="utf-8"))
-        assert set(data) == {"format", "key", "records"}
+        assert set(data) == {"format", "key", "records", "mac"}  # the seal (checker.trust) last
         assert f.stem == data["key"]
 
 
@@ -211,7 +212,7 @@ def test_an_entry_with_a_location_that_is_not_a_number_is_ignored(registry, cach
         rec[5][0][2] = None
     else:
         rec[5][0][3] = "3"
-    entry.write_text(json.dumps(data), encoding="utf-8")
+    reseal(entry, data, "registry")  # sealed with the user's key: refused for what it holds
     cache = RegistryCache(rulebook.vocabulary)
     assert load_registry(str(registry), rulebook.vocabulary, display="reg", cache=cache).records == reference
     assert cache.misses == 1 and cache.stored == 1

@@ -10,6 +10,7 @@ import pytest
 from checker.memo import KEEP, ResultMemo, check_key
 
 from .conftest import torcheck
+from .test_cache_trust import reseal
 
 ARGS = ("--as-of", "2026-11-28")
 
@@ -41,7 +42,7 @@ def test_the_kept_result_is_what_a_second_check_reports(registry, cache_folder):
     (entry,) = kept(cache_folder)
     data = json.loads(entry.read_text(encoding="utf-8"))
     data["violations"][0]["message"] = "read back from the kept result"
-    entry.write_text(json.dumps(data), encoding="utf-8")
+    reseal(entry, data, "result")  # as only the user can: sealed with the user's key (checker.trust)
     second = json.loads(torcheck(*args).stdout)
     assert second["violations"][0]["message"] == "read back from the kept result"
     assert second["violations"][1:] == first["violations"][1:]
@@ -135,7 +136,7 @@ def test_a_damaged_entry_is_ignored_and_written_again(registry, cache_folder, da
             data["records"] = "165"
         else:
             data["violations"][0]["message"] = ["not", "a", "text"]
-        entry.write_text(json.dumps(data), encoding="utf-8")
+        reseal(entry, data, "result", key=entry.stem)  # sealed with the user's key: refused for what it holds
     assert torcheck(*args).stdout == good
     again = json.loads(entry.read_text(encoding="utf-8"))  # rewritten whole
     assert again["key"] == entry.stem and type(again["records"]) is int
@@ -200,7 +201,7 @@ def test_what_if_reads_the_kept_result_of_the_registry(registry, cache_folder, t
     data = json.loads(entry.read_text(encoding="utf-8"))
     real = data["violations"][0]["message"]
     data["violations"][0]["message"] = "as kept"
-    entry.write_text(json.dumps(data), encoding="utf-8")
+    reseal(entry, data, "result")
     r = json.loads(torcheck("what-if", str(registry), "--add", str(proposal), *ARGS, "--format", "json").stdout)
     assert [v["message"] for v in r["resolved"]] == ["as kept"]  # the kept one is gone...
     assert real in [v["message"] for v in r["introduced"]]  # ...and the real one comes

@@ -24,6 +24,7 @@ from checker.compile import Compiler, compile_rulebook
 from checker.model import InputError
 
 from .conftest import FACTS, ROOT, RULES, torcheck
+from .test_cache_trust import reseal
 from .test_check_cli import AS_OF, REGISTRY
 
 
@@ -276,11 +277,11 @@ def test_an_entry_naming_another_class_is_rejected_without_importing_or_calling_
     for name in ("evilmod_rulecache.Boom", "os.system", "checker.compile.NoSuchClass", "builtins.object"):
         bad = json.loads(json.dumps(good))
         bad["classes"][0][0] = name  # the class of the root (the Rulebook), and of nothing else
-        path.write_text(json.dumps(bad), encoding="utf-8")
+        reseal(path, bad, "rulebook")  # sealed with the user's key: refused for what it holds
         assert rulecache.load(str(RULES), "rules/u4ssc")[0] is None
         _assert_rebuilt(cache, path)
     # an entry whose root is a plain value, not a rulebook
-    path.write_text(json.dumps({**good, "classes": [], "root": "os.system('echo hacked')"}), encoding="utf-8")
+    reseal(path, {**good, "classes": [], "root": "os.system('echo hacked')"}, "rulebook")
     assert rulecache.load(str(RULES), "rules/u4ssc")[0] is None
     _assert_rebuilt(cache, path)
     assert not marker.exists() and "evilmod_rulecache" not in sys.modules
@@ -291,7 +292,7 @@ def test_an_entry_with_another_key_is_stale(cache):
     compile_rulebook(str(RULES), "rules/u4ssc")
     path = _entry(cache)
     entry = json.loads(path.read_text(encoding="utf-8"))
-    path.write_text(json.dumps({**entry, "key": "0" * 64}), encoding="utf-8")
+    reseal(path, {**entry, "key": "0" * 64}, "rulebook", key=entry["key"])  # sealed for its name
     assert rulecache.load(str(RULES), "rules/u4ssc")[0] is None
     _assert_rebuilt(cache, path)
 

@@ -372,16 +372,31 @@ class SQLiteEngine:
                 os.unlink(tmp)
             raise
 
+    def dump(self) -> bytes:
+        """The bytes of the database `save` would write (for checker.memo, which seals them)."""
+        if self.changed is None or self.changed:
+            self._run()
+        return self.db.serialize()
+
     @classmethod
     def restore(cls, program: ir.Program, path) -> "SQLiteEngine":
-        """An engine in the state `save` wrote to `path`, for the same program.
+        """An engine in the state `save` wrote to `path` (or `dump` returned, as bytes), for the same program.
 
         The file is data: it is read only if it holds exactly the tables and indexes this program's
         database has (and SQLite's statistics), nothing else (no view, no trigger); otherwise, or if it
-        is not a database, sqlite3.DatabaseError.
+        is not a database, sqlite3.DatabaseError. Bytes are what checker.memo has checked the seal of:
+        the database is made from them, not read again from a file that might have changed since.
         """
         eng = cls(program)
-        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        if isinstance(path, (bytes, bytearray)):
+            src = sqlite3.connect(":memory:")
+            try:
+                src.deserialize(bytes(path))
+            except (sqlite3.Error, OverflowError, ValueError) as e:
+                src.close()
+                raise sqlite3.DatabaseError(f"not a database this program saved: {e}") from None
+        else:
+            src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             schema = "SELECT type, name, tbl_name, sql FROM sqlite_master"
             want = set(eng.db.execute(schema).fetchall())
