@@ -66,7 +66,7 @@ def vocabulary_fingerprint(vocab) -> str:
 def _code_fingerprint() -> str:
     h = hashlib.sha256(f"torcheck {__version__} format {FORMAT}".encode())
     here = Path(__file__).resolve().parent
-    for name in ("registry.py", "cache.py", "model.py"):
+    for name in ("registry.py", "cache.py", "model.py", "diagnostics.py"):
         try:
             h.update((here / name).read_bytes())
         except OSError:

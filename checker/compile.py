@@ -732,7 +732,7 @@ class Compiler:
         rule_ids = {r.info.id for r in rules}
         for d in self.deadline_decls:
             if d.id in seen:
-                self.err("duplicate-rule", f"deadline {d.id!r} is already defined", d.span)
+                self.err("duplicate-deadline", f"deadline {d.id!r} is already defined", d.span)
                 continue
             seen[d.id] = d.span
             ok = True

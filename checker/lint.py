@@ -125,7 +125,7 @@ def lint(rules_dir: str, display: str | None = None) -> LintResult:
     def find(code, msg, span: A.Span, help=None):
         lines = texts.get(span.path, [])
         src = lines[span.line - 1] if 0 < span.line <= len(lines) else None
-        findings.append(Diagnostic(code, msg, Location(span.path, span.line, span.column), src, help))
+        findings.append(Diagnostic(code, msg, Location(span.path, span.line, span.column), src, help, "warning"))
 
     rules = [it for it in items if isinstance(it, A.RuleDecl)]
     deadlines = [it for it in items if isinstance(it, A.DeadlineDecl)]
@@ -141,7 +141,7 @@ def lint(rules_dir: str, display: str | None = None) -> LintResult:
         for d in decls:
             if d.id in first:
                 prev = first[d.id]
-                find("duplicate-rule", f"{what} {d.id!r} is already defined at {prev.path}:{prev.line}", d.span,
+                find(f"duplicate-{what}", f"{what} {d.id!r} is already defined at {prev.path}:{prev.line}", d.span,
                      f"give each {what} its own id")
             else:
                 first[d.id] = d.span

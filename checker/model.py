@@ -8,66 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .diagnostics import Diagnostic, InputError, Location  # noqa: F401 (the types every stage hands on)
+
 SEVERITIES = ("error", "warning", "notice")
 SEVERITY_RANK = {"error": 3, "warning": 2, "notice": 1}
-
-
-@dataclass(frozen=True)
-class Location:
-    """A place in an input file. `path` is as the user gave it, with `/` separators."""
-
-    path: str
-    line: int
-    column: int | None = None
-
-    def __str__(self) -> str:
-        if self.column is None:
-            return f"{self.path}:{self.line}"
-        return f"{self.path}:{self.line}:{self.column}"
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One problem with an input (registry, rulebook or command line)."""
-
-    code: str  # stable kind of problem, e.g. "unknown-field", "dangling-ref"
-    message: str
-    location: Location | None = None
-    source_line: str | None = None  # the offending line, for the caret display
-    help: str | None = None
-
-    def sort_key(self):
-        loc = self.location
-        if loc is None:
-            return ("", 0, 0, self.code, self.message)
-        return (loc.path, loc.line, loc.column or 0, self.code, self.message)
-
-    def render(self) -> str:
-        head = f"error[{self.code}]: {self.message}"
-        if self.location is not None:
-            head = f"{self.location}: {head}"
-        lines = [head]
-        if self.source_line is not None and self.location is not None:
-            lines.append("    " + self.source_line.rstrip("\n"))
-            if self.location.column:
-                lines.append("    " + " " * (self.location.column - 1) + "^")
-        if self.help:
-            lines.append(f"    help: {self.help}")
-        return "\n".join(line.translate(_VISIBLE) for line in lines)
-
-
-# Control characters of an input file (or its name) are shown, not sent to the terminal: an escape
-# sequence in a source line would otherwise reach it as is. One character for one, so carets stay aligned.
-_VISIBLE = {c: 0x2400 + c for c in range(0x20) if c != 0x09}
-_VISIBLE.update({0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)}})
-
-
-class InputError(Exception):
-    """Raised with every diagnostic of a stage; the CLI prints them and exits 2."""
-
-    def __init__(self, diagnostics):
-        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ FORMAT = 1
 SUBFOLDER = "rulebooks"
 
 _HERE = Path(__file__).resolve().parent
-_SOURCES = ("compile.py", "parse.py", "ast.py", "ir.py", "model.py", "dates.py", "coverage.py",
+_SOURCES = ("compile.py", "parse.py", "ast.py", "ir.py", "model.py", "diagnostics.py", "dates.py", "coverage.py",
             "engines/checks.py", "rulecache.py")
 
 # tags of encoded containers; a dataclass instance is tagged _CLASS_BASE + its index in the entry's class table

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from checker import rulecache
-from checker.cli import default_rules_dir, display_path
+from checker.files import display_path
+from checker.pipeline import default_rules_dir
 from checker.memo import check_key
 
 from .conftest import ROOT, torcheck

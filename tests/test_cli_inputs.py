@@ -118,14 +118,15 @@ def test_o_onto_an_input_writes_nothing(tmp_path):
 def test_an_interrupt_is_exit_130_in_one_line(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    import checker.cli as cli
+    import checker.cli.check as check_command
+    from checker.cli import main
 
     def interrupted(path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "read_baseline", interrupted)
+    monkeypatch.setattr(check_command, "read_baseline", interrupted)
     out = tmp_path / "report.txt"
-    r = CliRunner().invoke(cli.main, ["check", EXAMPLE, "--baseline", str(tmp_path / "b.json"), "-o", str(out)])
+    r = CliRunner().invoke(main, ["check", EXAMPLE, "--baseline", str(tmp_path / "b.json"), "-o", str(out)])
     assert r.exit_code == 130, r.output
     assert r.stderr == "torcheck: interrupted; nothing was written\n"
     assert "Aborted" not in r.output and "Traceback" not in r.output

@@ -87,7 +87,7 @@ def write_rulebook(tmp_path, cases=True):
 
 def findings(rb):
     r = CliRunner().invoke(main, ["lint", str(rb)])
-    lines = [x for x in r.output.splitlines() if re.match(r"^\S+:\d+(:\d+)?: error\[", x)]
+    lines = [x for x in r.output.splitlines() if re.match(r"^\S+:\d+(:\d+)?: (error|warning)\[", x)]
     return r, lines
 
 
@@ -103,16 +103,16 @@ def test_every_finding_in_the_house_format(tmp_path):
     assert r.exit_code == 1
     f = f"{rb.as_posix()}/things.rules"
     assert lines == [
-        f"{rb.as_posix()}/tests/old-rule.yaml:1: error[orphan-cases]: cases for rule 'old-rule', which the rulebook does not have",
-        f"{f}:10:1: error[unused-parameter]: parameter 'unused_grace' is not used by any condition",
-        f"{f}:16:1: error[unused-predicate]: helper predicate 'lonely' is not used by any rule",
-        f"{f}:19:1: error[unused-predicate]: helper predicate 'only_by_lonely' is not used by any rule",
-        f"{f}:22:1: error[missing-case-kind]: rule 'thing-unowned' has no near miss and no boundary case",
-        f"{f}:33:1: error[duplicate-condition]: rule 'thing-late' has the same condition as rule 'thing-unowned' ({f}:22)",
-        f"{f}:33:1: error[missing-quote]: rule 'thing-late' quotes no ToR text",
-        f"{f}:33:1: error[untested-rule]: rule 'thing-late' has no test case",
-        f"{f}:44:1: error[duplicate-rule]: rule 'thing-unowned' is already defined at {f}:22",
-        f"{f}:44:1: error[missing-quote]: rule 'thing-unowned' quotes no ToR text",
+        f"{rb.as_posix()}/tests/old-rule.yaml:1: warning[orphan-cases]: cases for rule 'old-rule', which the rulebook does not have",
+        f"{f}:10:1: warning[unused-parameter]: parameter 'unused_grace' is not used by any condition",
+        f"{f}:16:1: warning[unused-predicate]: helper predicate 'lonely' is not used by any rule",
+        f"{f}:19:1: warning[unused-predicate]: helper predicate 'only_by_lonely' is not used by any rule",
+        f"{f}:22:1: warning[missing-case-kind]: rule 'thing-unowned' has no near miss and no boundary case",
+        f"{f}:33:1: warning[duplicate-condition]: rule 'thing-late' has the same condition as rule 'thing-unowned' ({f}:22)",
+        f"{f}:33:1: warning[missing-quote]: rule 'thing-late' quotes no ToR text",
+        f"{f}:33:1: warning[untested-rule]: rule 'thing-late' has no test case",
+        f"{f}:44:1: warning[duplicate-rule]: rule 'thing-unowned' is already defined at {f}:22",
+        f"{f}:44:1: warning[missing-quote]: rule 'thing-unowned' quotes no ToR text",
     ]
     # the source line and a caret follow each finding, then a count
     assert "\n    rule thing-late\n    ^\n" in r.output

@@ -4,7 +4,7 @@ import os
 import stat
 import threading
 
-from checker.cli import write_output
+from checker.cli.output import write_output
 
 
 def test_a_pipe_is_written_to_not_replaced(tmp_path):

@@ -233,7 +233,7 @@ def test_a_vocabulary_whose_id_is_not_first(tmp_path, monkeypatch, id_first):
 
 
 def test_the_u4ssc_registry_both_ways(monkeypatch):
-    from checker.cli import default_rules_dir
+    from checker.pipeline import default_rules_dir
     from checker.compile import compile_rulebook
 
     vocab = compile_rulebook(default_rules_dir(), "rules").vocabulary
@@ -530,7 +530,7 @@ def test_facts_as_the_reference(tmp_path):
 
 
 def test_facts_of_the_u4ssc_registry_as_the_reference():
-    from checker.cli import default_rules_dir
+    from checker.pipeline import default_rules_dir
     from checker.compile import compile_rulebook
 
     vocab = compile_rulebook(default_rules_dir(), "rules").vocabulary

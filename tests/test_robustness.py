@@ -402,7 +402,7 @@ def test_output_into_a_missing_folder_is_a_clean_error(tmp_path):
 # a crash in the middle of writing, in a process of its own: the old report survives
 _CRASH = r"""
 import builtins, io, os, sys
-from checker import cli
+from checker.cli import main
 real_fdopen = os.fdopen
 
 class Dying(io.TextIOWrapper):
@@ -416,7 +416,7 @@ def fdopen(fd, *a, **k):
     return Dying(f.detach(), encoding="utf-8", newline="")
 
 os.fdopen = fdopen
-cli.main(sys.argv[1:])
+main(sys.argv[1:])
 """
 
 
@@ -444,7 +444,8 @@ def test_output_that_is_a_folder_is_a_clean_error(tmp_path):
 
 
 def test_write_output_in_process_keeps_the_old_file(tmp_path, monkeypatch):
-    from checker import cli
+    from checker import files
+    from checker.cli.output import write_output
 
     out = tmp_path / "r.txt"
     out.write_text("old")
@@ -452,13 +453,13 @@ def test_write_output_in_process_keeps_the_old_file(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(cli.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)
     with pytest.raises(SystemExit) as exit_:
-        cli.write_output("new report", str(out))
+        write_output("new report", str(out))
     assert exit_.value.code == 2
     assert out.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["r.txt"]
     monkeypatch.undo()
-    cli.write_output("new report", str(out))
+    write_output("new report", str(out))
     assert out.read_text() == "new report" and [p.name for p in tmp_path.iterdir()] == ["r.txt"]
 
 

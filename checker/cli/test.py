@@ -9,9 +9,10 @@ import sys
 
 import click
 
-from ..cli import (EXIT_OK, EXIT_VIOLATIONS, default_rules_dir, display_path, fail, refuse_output_onto_inputs,
-                   write_output)
+from .. import pipeline
+from ..files import display_path
 from ..model import Diagnostic, InputError
+from .output import EXIT_OK, EXIT_VIOLATIONS, fail, refuse_output_onto_inputs, write_output
 
 
 @click.command("test")
@@ -25,7 +26,7 @@ def command(rules_dir, fmt, only, quiet, out):
     from ..cases import read_cases, render_junit, render_text, run_cases
     from ..compile import compile_rulebook
 
-    path = rules_dir or default_rules_dir()
+    path = rules_dir or pipeline.default_rules_dir()
     refuse_output_onto_inputs(out, folders=(path,))
     shown = display_path(path)
     try:

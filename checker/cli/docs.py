@@ -9,8 +9,11 @@ import sys
 
 import click
 
-from ..cli import EXIT_OK, default_rules_dir, display_path, fail, rules_option
+from .. import pipeline
+from ..files import display_path
 from ..model import Diagnostic, InputError
+from .options import rules_option
+from .output import EXIT_OK, fail
 
 
 @click.command("docs")
@@ -22,7 +25,7 @@ def command(rules, out):
     from ..compile import compile_rulebook
     from ..docs import build_site, write_site
 
-    path = rules or default_rules_dir()
+    path = rules or pipeline.default_rules_dir()
     shown = display_path(path)
     try:
         rb = compile_rulebook(path, shown)

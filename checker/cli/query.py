@@ -5,13 +5,14 @@ import sys
 
 import click
 
-from ..cli import (EXIT_OK, EXIT_VIOLATIONS, as_of_option, choose_engine, engine_option, fail, load_inputs,
-                   parse_registry_path, rules_option, write_output)
+from .. import pipeline
 from ..model import InputError
+from .options import as_of_option, engine_option, or_fail, registry_argument, rules_option
+from .output import EXIT_OK, EXIT_VIOLATIONS, fail, write_output
 
 
 @click.command("query")
-@click.argument("registry", callback=parse_registry_path)
+@registry_argument
 @click.argument("condition")
 @rules_option
 @as_of_option
@@ -26,11 +27,11 @@ def command(registry, condition, rules, as_of, fmt, engine):
     """
     from ..query import RENDERERS, ask, prepare
 
-    rb, reg = load_inputs(registry, rules)
+    rb, reg = or_fail(pipeline.load_inputs, registry, rules)
     try:
         question = prepare(rb, condition)
     except InputError as e:
         fail(e.diagnostics)
-    answer = ask(question, reg, as_of, choose_engine(engine, reg))
+    answer = ask(question, reg, as_of, pipeline.choose_engine(engine, reg))
     write_output(RENDERERS[fmt](answer), None)
     sys.exit(EXIT_OK if answer.rows else EXIT_VIOLATIONS)

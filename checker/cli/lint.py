@@ -9,7 +9,8 @@ import sys
 
 import click
 
-from ..cli import EXIT_OK, EXIT_VIOLATIONS, display_path, fail
+from ..files import display_path
+from .output import EXIT_OK, EXIT_VIOLATIONS, fail
 
 
 @click.command("lint")

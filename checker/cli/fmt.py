@@ -14,8 +14,9 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_OK, EXIT_VIOLATIONS, display_path, fail, write_output
+from ..files import display_path
 from ..model import Diagnostic, InputError
+from .output import EXIT_OK, EXIT_VIOLATIONS, fail, write_output
 
 
 def rule_files(path: str) -> list[tuple[Path, str]]:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import click
 
-from ..cli import (as_of_option, choose_engine, default_rules_dir, engine_option, fail, load_inputs,
-                   parse_registry_path, refuse_output_onto_inputs, rules_option, write_output)
+from .. import pipeline
 from ..model import InputError
+from .options import as_of_option, engine_option, or_fail, registry_argument, rules_option
+from .output import fail, refuse_output_onto_inputs, write_output
 
 
 def _check_within(ctx, param, value):
@@ -19,7 +20,7 @@ def _check_within(ctx, param, value):
 
 
 @click.command("upcoming")
-@click.argument("registry", callback=parse_registry_path)
+@registry_argument
 @click.option("--within", default="90d", show_default=True, metavar="SPAN", callback=_check_within,
               help="How far ahead to look: Nd days, Nw weeks or Nm months after the as-of date (included).")
 @rules_option
@@ -36,11 +37,11 @@ def command(registry, within, rules, as_of, fmt, out, engine):
 
     from ..upcoming import RENDERERS, horizon, upcoming
 
-    refuse_output_onto_inputs(out, folders=(registry, rules or default_rules_dir()))
+    refuse_output_onto_inputs(out, folders=(registry, rules or pipeline.default_rules_dir()))
     through = horizon(as_of, within)
-    rb, reg = load_inputs(registry, rules)
+    rb, reg = or_fail(pipeline.load_inputs, registry, rules)
     try:
-        cal = upcoming(rb, reg, as_of, through, choose_engine(engine, reg))
+        cal = upcoming(rb, reg, as_of, through, pipeline.choose_engine(engine, reg))
     except InputError as e:
         fail(e.diagnostics)
     text = RENDERERS[fmt](cal)

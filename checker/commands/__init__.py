@@ -1,1 +1,0 @@
-"""Commands of the torcheck CLI that live in modules of their own; each defines `command`."""
