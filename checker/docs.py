@@ -338,7 +338,7 @@ def _page(template: str, s: SiteData, title: str, *, up: str = "", script: str |
 
 def _index(s: SiteData) -> str:
     rb = s.rb
-    data = json.dumps(_search_index(s), ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    data = _script_json(_search_index(s))
     return _page(
         "index.html.j2", s, f"U4SSC Terms of Reference: the {rb.name} rulebook", script="site/search.js",
         counts=_counts(s),
@@ -346,9 +346,17 @@ def _index(s: SiteData) -> str:
              for c, _ in rb.clauses],
         sections=[_clause_section(s, cid, text, "", full=False) for cid, text in rb.clauses],
         # Markup: JSON read by the page's script, not HTML. Escaping it would break the
-        # JSON; what keeps it inside its <script> element is that no "</" is left in it.
+        # JSON; _script_json keeps it inside its <script> element.
         search_data=Markup(data),
     )
+
+
+def _script_json(value) -> str:
+    """`value` as JSON that cannot leave the <script> element it is written in: no "</"
+    (which could close it), no "<!--" nor "<script" (which would keep the real "</script>"
+    from closing it); JSON reads the escaped forms back as the same text."""
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return re.sub(r"<(?=!--|script)", r"\\u003c", data, flags=re.IGNORECASE)
 
 
 def _search_index(s: SiteData) -> list[dict]:
