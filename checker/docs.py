@@ -15,9 +15,14 @@
   coverage.html       the coverage table
   definitions.html    parameters and helper predicates
 
-The site needs no network and works from file://: styles and scripts are
-inline, the search index is a JSON block in index.html. Rule sources are
-highlighted here, at build time, from the language's own tokens (checker.fmt).
+The pages are Jinja2 templates, checker/render/templates/site/ (one per page,
+base.html.j2 the frame, macros.html.j2 the shared pieces, site.css and
+search.js the style and the search), autoescaped: this module gathers the
+values each page shows and the templates lay them out, so the site can be
+restyled without touching Python. The site needs no network and works from
+file://: styles and scripts are inlined, the search index is a JSON block in
+index.html. Rule sources are highlighted here, at build time, from the
+language's own tokens (checker.fmt).
 Output is deterministic: the same rulebook and cases give the same bytes, and
 nothing depends on where the rulebook lies (paths are shown as
 `<rulebook>/<file>`). `render(report, "html", docs_base=...)` links the html
