@@ -15,9 +15,14 @@
   coverage.html       the coverage table
   definitions.html    parameters and helper predicates
 
-The site needs no network and works from file://: styles and scripts are
-inline, the search index is a JSON block in index.html. Rule sources are
-highlighted here, at build time, from the language's own tokens (checker.fmt).
+The pages are Jinja2 templates, checker/render/templates/site/ (one per page,
+base.html.j2 the frame, macros.html.j2 the shared pieces, site.css and
+search.js the style and the search), autoescaped: this module gathers the
+values each page shows and the templates lay them out, so the site can be
+restyled without touching Python. The site needs no network and works from
+file://: styles and scripts are inlined, the search index is a JSON block in
+index.html. Rule sources are highlighted here, at build time, from the
+language's own tokens (checker.fmt).
 Output is deterministic: the same rulebook and cases give the same bytes, and
 nothing depends on where the rulebook lies (paths are shown as
 `<rulebook>/<file>`). `render(report, "html", docs_base=...)` links the html
@@ -33,6 +38,7 @@ from pathlib import Path
 from urllib.parse import quote as urlquote
 
 from lark import Token
+from markupsafe import Markup
 
 from . import ast as A
 from . import __version__
@@ -41,6 +47,7 @@ from .coverage import parts_of
 from .fmt import lossless_parse
 from .lint import names_used, predicates_called
 from .parse import parse_text
+from .render.templating import render as render_template
 
 STATUS_LABEL = {"encoded": "Encoded", "data": "Data", "not_computable": "Not computable"}
 STATUS_HELP = {
@@ -160,12 +167,16 @@ _CLASS = {"STRING": "s", "LONG_STRING": "s", "COMMENT": "c", "VAR": "v", "INT": 
           "MONTHDAY": "n", "UNIT": "n", "RULE_ID": "i", "PRESENCE": "k", "KIND": "k", "LOGO": "k", "COMP": "o"}
 
 
-def highlight(text: str) -> list[str]:
-    """The rule file as HTML, one string per line, with spans for keywords, strings, comments, ..."""
+def highlight(text: str) -> list[Markup]:
+    """The rule file as HTML, one string per line, with spans for keywords, strings, comments, ...
+
+    Markup built here, from escaped pieces of the source and fixed <span> tags:
+    the token classes come from the language's own tokens (checker.fmt), which
+    a template cannot reach; every piece of the file's text is escaped first."""
     try:
         tree, comments = lossless_parse(text)
     except Exception:  # a file that does not parse is shown plain (the compiler has reported it)
-        return [escape(x) for x in text.splitlines()]
+        return [Markup(escape(x)) for x in text.splitlines()]
     toks = sorted(list(tree.scan_values(lambda v: isinstance(v, Token))) + comments, key=lambda t: t.start_pos)
     out, pos = [], 0
     for k, t in enumerate(toks):
@@ -187,29 +198,20 @@ def highlight(text: str) -> list[str]:
                                  for part in value.split("\n")))
         pos = t.end_pos
     out.append(escape(text[pos:]))
-    lines = "".join(out).split("\n")
+    lines = [Markup(x) for x in "".join(out).split("\n")]
     return lines[:-1] if text.endswith("\n") else lines
 
 
-def _excerpt(s: SiteData, d: Decl, *, leading_comments: bool = True) -> str:
-    """The declaration's lines, highlighted, with the comment lines just above it, and line numbers."""
-    raw, hl = s.raw_lines[d.file], s.highlighted[d.file]
-    first = d.line
-    if leading_comments:
-        while first > 1 and raw[first - 2].lstrip().startswith("#"):
-            first -= 1
-    rows = []
-    for n in range(first, d.end_line + 1):
-        rows.append(f'<span class="ln" data-n="{n}"></span>{hl[n - 1] if n - 1 < len(hl) else ""}')
-    head = f'<div class="src-head"><code>{escape(d.file)}</code>, line {d.line}</div>'
-    return f'<figure class="src">{head}<pre><code>' + "\n".join(rows) + "</code></pre></figure>"
 
 
 # ====================================================================== text helpers
 
 
-def _mark_quotes(text: str, quotes) -> str:
-    """The ToR text, escaped, with the words each rule quotes marked (white space may differ)."""
+def _mark_quotes(text: str, quotes) -> Markup:
+    """The ToR text, escaped, with the words each rule quotes marked (white space may differ).
+
+    Markup built here: the <mark> tags fall where a fuzzy match of the quotes
+    puts them, inside the text, and every piece of the text is escaped first."""
     spans = []
     for q in quotes:
         q = q.strip()
@@ -238,241 +240,67 @@ def _mark_quotes(text: str, quotes) -> str:
         out.append(f"<mark>{escape(text[a:b])}</mark>")
         pos = b
     out.append(escape(text[pos:]))
-    return "".join(out)
+    return Markup("".join(out))
 
 
-def _sev(sev: str) -> str:
-    return f'<span class="sev sev-{escape(sev)}">{escape(sev)}</span>'
 
-
-def _severities(info) -> str:
-    if len(info.severities) == 1:
-        return _sev(info.severities[0])
-    return " or ".join(_sev(x) for x in info.severities)
+# ====================================================================== the values of the pages
+#
+# The pages are templates (checker/render/templates/site/); these functions
+# only gather what each shows, as plain values the templates escape.
 
 
 def _rule_href(rid: str, up: str) -> str:
     return f"{up}rules/{urlquote(rid, safe='')}.html"
 
 
-# ====================================================================== pages
-
-_CSS = """\
-:root { --ink: #1c1c1c; --muted: #5b5b5b; --rule: #cfc9bb; --paper: #fdfcf8; --tint: #f4f1e8;
-  --accent: #1f3f66; --error: #9b1c1c; --warning: #8a5a00; --notice: #1f4e79; --mark: #f3e7b3; }
-* { box-sizing: border-box; }
-html { background: var(--paper); }
-body { margin: 0 auto; max-width: 72rem; padding: 1.5rem 1.5rem 4rem; color: var(--ink);
-  font: 1rem/1.55 Georgia, "Times New Roman", Times, serif; }
-a { color: var(--accent); }
-h1 { font-size: 1.7rem; font-weight: normal; margin: .2rem 0 .4rem; }
-h2 { font-size: 1.2rem; font-weight: normal; margin: 0 0 .5rem; }
-h3 { font-size: 1.02rem; margin: 0 0 .3rem; font-weight: normal; }
-h1 + .lead { margin-top: 0; }
-h1 code { font-size: 1.35rem; }
-ul.parts { margin: .2rem 0; padding-left: 1.1rem; }
-section.def { margin-top: 1rem; }
-.lead, .muted, .src-head, .meta { color: var(--muted); }
-header.site { border-bottom: 2px solid var(--ink); margin-bottom: 1.2rem; padding-bottom: .6rem; }
-nav.top { font-size: .92rem; margin-bottom: .5rem; }
-nav.top a { margin-right: 1rem; }
-nav.toc { font-size: .88rem; line-height: 1.9; margin: .8rem 0; }
-nav.toc a { margin-right: .55rem; white-space: nowrap; text-decoration: none; border-bottom: 1px dotted var(--rule); }
-nav.toc a.st-encoded { font-weight: bold; }
-code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .86rem; }
-section.clause { display: grid; grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); gap: 0 2rem;
-  border-top: 1px solid var(--rule); padding: 1rem 0 .6rem; }
-section.clause:target { background: var(--tint); }
-.tor p { margin: 0; white-space: pre-line; }
-.tor h2 a { text-decoration: none; color: inherit; }
-mark { background: var(--mark); color: inherit; padding: 0 .05em; }
-.status { font-variant: small-caps; letter-spacing: .04em; }
-.status-encoded { color: var(--accent); }
-.reason { margin: .2rem 0 0; }
-article.rule { margin: 0 0 1rem; }
-article.rule p { margin: .2rem 0; }
-.sev { font-variant: small-caps; letter-spacing: .04em; font-weight: bold; }
-.sev-error { color: var(--error); } .sev-warning { color: var(--warning); } .sev-notice { color: var(--notice); }
-.modality { color: var(--muted); font-style: italic; }
-.notes { margin: .3rem 0; padding-left: 1.1rem; font-size: .93rem; }
-dl.params { margin: .3rem 0; font-size: .93rem; }
-dl.params dt { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .86rem; }
-dl.params dd { margin: 0 0 .3rem 1.2rem; }
-details summary { cursor: pointer; color: var(--muted); font-size: .92rem; }
-figure.src { margin: .4rem 0 .8rem; }
-.src-head { font-size: .8rem; margin-bottom: .15rem; }
-figure.src pre { margin: 0; padding: .5rem .7rem; background: var(--tint); border-left: 3px solid var(--rule);
-  overflow-x: auto; line-height: 1.45; }
-.ln::before { content: attr(data-n); display: inline-block; width: 2.6em; margin-right: .8em; text-align: right;
-  color: #9a9482; user-select: none; }
-.k { color: #5b2a86; font-weight: bold; } .s { color: #2f5d1f; } .c { color: #8a8376; font-style: italic; }
-.v { color: #7a3b00; } .n { color: #1f4e79; } .i { color: #1c1c1c; font-weight: bold; } .f { color: #1f3f66; }
-.o { color: #5b5b5b; }
-table { border-collapse: collapse; margin: .8rem 0; width: 100%; }
-th, td { border-bottom: 1px solid var(--rule); padding: .3rem .8rem .3rem 0; text-align: left; vertical-align: top; }
-th { font-weight: normal; color: var(--muted); }
-.example { border-top: 1px solid var(--rule); padding: .6rem 0; }
-.example pre { margin: .3rem 0; padding: .5rem .7rem; background: var(--tint); overflow-x: auto; }
-.expect { margin: .2rem 0 0; padding-left: 1.1rem; }
-.fails { color: var(--error); font-weight: bold; }
-form.search { margin: .6rem 0 0; }
-form.search input { font: inherit; padding: .35rem .5rem; width: min(32rem, 100%); border: 1px solid var(--muted);
-  background: #fff; }
-#results { list-style: none; padding: 0; margin: .4rem 0 0; max-width: 48rem; }
-#results li { padding: .25rem 0; border-bottom: 1px dotted var(--rule); }
-#results .what { color: var(--muted); font-size: .85rem; margin-left: .4rem; }
-#results .snip { display: block; color: var(--muted); font-size: .88rem; }
-.pager { display: flex; justify-content: space-between; margin: 1rem 0; font-size: .92rem; }
-footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; border-top: 1px solid var(--rule); padding-top: .6rem; }
-@media (max-width: 50rem) { section.clause { display: block; } .tor { margin-bottom: .8rem; } }
-@media print {
-  html, body { background: none; }
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  nav, form.search, #results, .pager, .noprint { display: none !important; }
-  a { color: inherit; text-decoration: none; }
-  section.clause { break-inside: avoid-page; }
-  section.clause:target { background: none; }
-  h1, h2, h3 { break-after: avoid; }
-  figure.src pre { white-space: pre-wrap; background: none; border-left: 1px solid #999; }
-  details summary { list-style: none; }
-  details summary::-webkit-details-marker { display: none; }
-  mark { background: none; text-decoration: underline; }
-}
-@page { margin: 18mm 16mm; }
-"""
-
-# Closed <details> do not print: open them all before printing.
-_PRINT_JS = ('addEventListener("beforeprint", function () '
-             '{ document.querySelectorAll("details").forEach(function (d) { d.open = true; }); });')
-
-_SEARCH_JS = """\
-(function () {
-  var data = JSON.parse(document.getElementById("search-data").textContent);
-  var box = document.getElementById("q"), list = document.getElementById("results");
-  var count = document.getElementById("count");
-  function norm(s) { return s.toLowerCase().replace(/\\u0451/g, "\\u0435"); }
-  function snippet(text, word) {
-    var i = word ? norm(text).indexOf(word) : -1;
-    var a = Math.max(0, i < 0 ? 0 : i - 50);
-    return (a > 0 ? "\\u2026" : "") + text.substr(a, 160) + (text.length > a + 160 ? "\\u2026" : "");
-  }
-  function search() {
-    var q = norm(box.value.trim()), hits = [];
-    while (list.firstChild) { list.removeChild(list.firstChild); }
-    if (!q) { count.textContent = ""; return []; }
-    var words = q.split(/\\s+/);
-    data.forEach(function (e, i) {
-      var id = norm(e.id), s = 0;
-      if (id === q) { s = 100; }
-      else if (e.c && norm(e.c) === q) { s = 60; }
-      else if (id.indexOf(q) === 0) { s = 50; }
-      else if (id.indexOf(q) >= 0) { s = 30; }
-      else {
-        var t = norm(e.id + " " + e.x);
-        if (words.every(function (w) { return t.indexOf(w) >= 0; })) { s = 10; }
-      }
-      if (s) { hits.push([s, i, e]); }
-    });
-    hits.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
-    hits.slice(0, 30).forEach(function (h) {
-      var e = h[2], li = document.createElement("li"), a = document.createElement("a");
-      li.setAttribute("data-kind", e.k);
-      li.setAttribute("data-id", e.id);
-      a.href = e.u;
-      a.textContent = e.t;
-      li.appendChild(a);
-      var what = document.createElement("span");
-      what.className = "what";
-      what.textContent = e.k === "clause" ? "paragraph" : "rule";
-      li.appendChild(what);
-      var snip = document.createElement("span");
-      snip.className = "snip";
-      snip.textContent = snippet(e.x, words[0]);
-      li.appendChild(snip);
-      list.appendChild(li);
-    });
-    count.textContent = hits.length === 0 ? "Nothing found." :
-      hits.length + (hits.length === 1 ? " result" : " results") + (hits.length > 30 ? ", the first 30 shown" : "");
-    return hits;
-  }
-  box.addEventListener("input", search);
-  document.getElementById("search").addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    var first = list.querySelector("a");
-    if (first) { window.location.href = first.href; }
-  });
-  if (box.value) { search(); }
-})();
-"""
+def _link(rid: str, up: str) -> dict:
+    return {"id": rid, "href": _rule_href(rid, up)}
 
 
-def _page(title: str, body: list[str], *, up: str = "", script: str = "", rulebook: str = "") -> str:
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<link rel="icon" href="data:,">',
-        f"<title>{escape(title)}</title>",
-        f"<style>\n{_CSS}</style>",
-        "</head>",
-        "<body>",
-        '<nav class="top">'
-        f'<a href="{up}index.html">The ToR and its rules</a>'
-        f'<a href="{up}coverage.html">Coverage</a>'
-        f'<a href="{up}definitions.html">Parameters and helpers</a>'
-        f'<a href="{up}index.html#search">Search</a>'
-        "</nav>",
-        *body,
-        f"<footer>Made by torcheck {escape(__version__)} from the {escape(rulebook)} rulebook. "
-        "The Russian text is the ToR's original; summaries, notes and readings are the rulebook's.</footer>",
-        f"<script>{_PRINT_JS}</script>",
-    ]
-    if script:
-        out.append(f"<script>\n{script}</script>")
-    out += ["</body>", "</html>", ""]
-    return "\n".join(out)
+def _excerpt(s: SiteData, d: Decl | None, *, leading_comments: bool = True) -> dict | None:
+    """The declaration's lines, highlighted, with the comment lines just above it, and line numbers."""
+    if d is None:
+        return None
+    raw, hl = s.raw_lines[d.file], s.highlighted[d.file]
+    first = d.line
+    if leading_comments:
+        while first > 1 and raw[first - 2].lstrip().startswith("#"):
+            first -= 1
+    rows = [(n, hl[n - 1] if n - 1 < len(hl) else "") for n in range(first, d.end_line + 1)]
+    return {"file": d.file, "line": d.line, "rows": rows}
 
 
-def _rule_block(s: SiteData, r, up: str, *, source: bool = True, heading: str = "h3") -> list[str]:
-    info = r.info
-    out = [f'<article class="rule" id="rule-{escape(info.id)}">',
-           f'<{heading}><a href="{_rule_href(info.id, up)}"><code>{escape(info.id)}</code></a> '
-           f'{_severities(info)} <span class="modality">{escape(MODALITY_LABEL.get(info.modality, info.modality))}</span>'
-           f"</{heading}>",
-           f'<p class="summary">{escape(info.summary)}</p>']
-    if info.cite != info.clause and info.cite not in s.slugs:
-        out.append(f'<p class="muted">Cites {escape(info.cite)}.</p>')
-    if info.notes:
-        out.append('<ul class="notes">' + "".join(f"<li>Note: {escape(n)}</li>" for n in info.notes) + "</ul>")
-    params = s.params_of.get(info.id) or [p.name for p in info.params]
-    if params:
-        out.append(_params_dl(s, params, up))
-    d = s.decls.get(("rule", info.id))
-    if d is not None and source:
-        out.append("<details><summary>The rule as written</summary>")
-        out.append(_excerpt(s, d))
-        out.append("</details>")
-    out.append("</article>")
-    return out
+def _modality(info) -> str:
+    return MODALITY_LABEL.get(info.modality, info.modality)
 
 
-def _params_dl(s: SiteData, names, up: str) -> str:
-    rows = ['<dl class="params">']
+def _params(s: SiteData, names, up: str) -> dict | None:
+    if not names:
+        return None
+    entries = []
     for n in names:
         p = s.rb.params.get(n)
-        if p is None:
-            continue
-        cites = f" (cites {escape(p.cites)})" if p.cites else ""
-        rows.append(f'<dt><a href="{up}definitions.html#param-{escape(n)}">{escape(n)}</a> = {escape(p.text)}'
-                    f"{cites}</dt><dd>{escape(p.reading or '')}</dd>")
-    rows.append("</dl>")
-    return "".join(rows)
+        if p is not None:
+            entries.append({"name": n, "text": p.text, "cites": p.cites, "reading": p.reading or ""})
+    return {"up": up, "entries": entries}
 
 
-def _clause_section(s: SiteData, cid: str, text: str, up: str, *, full: bool) -> list[str]:
-    sl = s.slugs[cid]
+def _rule_block(s: SiteData, r, up: str, *, source: bool = True) -> dict:
+    info = r.info
+    return {
+        **_link(info.id, up),
+        "severities": list(info.severities),
+        "modality": _modality(info),
+        "summary": info.summary,
+        "cites": info.cite if info.cite != info.clause and info.cite not in s.slugs else None,
+        "notes": list(info.notes),
+        "params": _params(s, s.params_of.get(info.id) or [p.name for p in info.params], up),
+        "excerpt": _excerpt(s, s.decls.get(("rule", info.id))) if source else None,
+    }
+
+
+def _clause_section(s: SiteData, cid: str, text: str, up: str, *, full: bool) -> dict:
     e = s.coverage.get(cid, {"status": "not_computable", "rules": [], "reason": None})
     direct = s.direct.get(cid, [])
     quotes = [r.info.quote for r in direct]
@@ -481,37 +309,21 @@ def _clause_section(s: SiteData, cid: str, text: str, up: str, *, full: bool) ->
         if r not in direct and parts_of(cid, r.info.cite) and r.info.cite not in s.slugs:
             quotes.append(r.info.quote)
     status = e["status"]
-    head = f'<h2><a href="{up}clauses/{sl}.html">ToR {escape(cid)}</a></h2>' if not full else ""
-    out = [f'<section class="clause" id="p-{sl}" data-clause="{escape(cid)}">',
-           f'<div class="tor">{head}<p lang="ru">{_mark_quotes(text, quotes)}</p></div>',
-           '<div class="enc">',
-           f'<p class="status status-{status}">{STATUS_LABEL[status]}</p>']
+    out = {"slug": s.slugs[cid], "id": cid, "up": up, "head": not full, "text": _mark_quotes(text, quotes),
+           "status": status, "status_label": STATUS_LABEL[status], "rules": [], "parts": [],
+           "help": STATUS_HELP.get(status, ""), "reason": e.get("reason")}
     if status == "encoded":
-        for r in direct:
-            out += _rule_block(s, r, up, source=not full)
-        parts = [c for c, _ in s.rb.clauses
-                 if c != cid and parts_of(cid, c) and s.coverage.get(c, {}).get("status") == "encoded"]
-        if parts:
-            out.append('<p class="muted">Encoded through its parts:</p>')
-            out.append('<ul class="parts">')
-            for c in parts:
-                href = s.slugs[c] + ".html" if full else "#p-" + s.slugs[c]
-                rules = ", ".join(f'<a href="{_rule_href(r.info.id, up)}"><code>{escape(r.info.id)}</code></a>'
-                                  for r in s.direct.get(c, []))
-                out.append(f'<li><a href="{href}">{escape(c)}</a>: {rules}</li>')
-            out.append("</ul>")
-    else:
-        out.append(f'<p class="muted">{escape(STATUS_HELP[status])}</p>')
-        if e.get("reason"):
-            out.append(f'<p class="reason">{escape(e["reason"])}</p>')
-    out += ["</div>", "</section>"]
+        out["rules"] = [_rule_block(s, r, up, source=not full) for r in direct]
+        out["parts"] = [{"id": c, "href": s.slugs[c] + ".html" if full else "#p-" + s.slugs[c],
+                         "rules": [_link(r.info.id, up) for r in s.direct.get(c, [])]}
+                        for c, _ in s.rb.clauses
+                        if c != cid and parts_of(cid, c) and s.coverage.get(c, {}).get("status") == "encoded"]
     if full and direct:
-        out += ['<section class="def">', f"<h2>The rule{'s' if len(direct) > 1 else ''} as written</h2>"]
-        for r in direct:
-            d = s.decls.get(("rule", r.info.id))
-            if d is not None:
-                out.append(_excerpt(s, d))
-        out.append("</section>")
+        written = (_excerpt(s, s.decls.get(("rule", r.info.id))) for r in direct)
+        out["written"] = [x for x in written if x is not None]
+        out["n_written"] = len(direct)
+    else:
+        out["written"] = None
     return out
 
 
@@ -524,31 +336,32 @@ def _counts(s: SiteData) -> str:
             f"{n['data']} carried by the registry as data, {n['not_computable']} not computable.")
 
 
+def _page(template: str, s: SiteData, title: str, *, up: str = "", script: str | None = None, **values) -> str:
+    return render_template(f"site/{template}", title=title, up=up, script=script, version=__version__,
+                           rulebook=s.rb.name, **values)
+
+
 def _index(s: SiteData) -> str:
     rb = s.rb
-    body = ['<header class="site">',
-            f"<h1>The Terms of Reference of U4SSC and the {escape(rb.name)} rulebook</h1>",
-            '<p class="lead">Each paragraph of the ToR in its Russian original, beside the rules that encode it: '
-            "what each rule requires, in English, how strictly (its modality and severity), the readings it "
-            "declares, and the rule as written. Words a rule quotes are marked in the text. A paragraph no rule "
-            "encodes says why.</p>",
-            f'<p class="meta">{escape(_counts(s))}</p>',
-            '<form class="search" id="search" role="search">'
-            '<label for="q">Search paragraphs and rules </label>'
-            '<input id="q" type="search" autocomplete="off" placeholder="36, logo, u4ssc-logo-without-approval, секретариат">'
-            ' <span id="count" class="muted" aria-live="polite"></span>'
-            '</form>',
-            '<ul id="results"></ul>',
-            '<nav class="toc" aria-label="Paragraphs">' + " ".join(
-                f'<a class="st-{s.coverage.get(c, {}).get("status", "x")}" href="#p-{s.slugs[c]}">{escape(c)}</a>'
-                for c, _ in rb.clauses) + "</nav>",
-            "</header>", "<main>"]
-    for cid, text in rb.clauses:
-        body += _clause_section(s, cid, text, "", full=False)
-    body.append("</main>")
-    data = json.dumps(_search_index(s), ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    body.append(f'<script type="application/json" id="search-data">{data}</script>')
-    return _page(f"U4SSC Terms of Reference: the {rb.name} rulebook", body, script=_SEARCH_JS, rulebook=rb.name)
+    data = _script_json(_search_index(s))
+    return _page(
+        "index.html.j2", s, f"U4SSC Terms of Reference: the {rb.name} rulebook", script="site/search.js",
+        counts=_counts(s),
+        toc=[{"id": c, "slug": s.slugs[c], "status": s.coverage.get(c, {}).get("status", "x")}
+             for c, _ in rb.clauses],
+        sections=[_clause_section(s, cid, text, "", full=False) for cid, text in rb.clauses],
+        # Markup: JSON read by the page's script, not HTML. Escaping it would break the
+        # JSON; _script_json keeps it inside its <script> element.
+        search_data=Markup(data),
+    )
+
+
+def _script_json(value) -> str:
+    """`value` as JSON that cannot leave the <script> element it is written in: no "</"
+    (which could close it), no "<!--" nor "<script" (which would keep the real "</script>"
+    from closing it); JSON reads the escaped forms back as the same text."""
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return re.sub(r"<(?=!--|script)", r"\\u003c", data, flags=re.IGNORECASE)
 
 
 def _search_index(s: SiteData) -> list[dict]:
@@ -568,24 +381,21 @@ def _search_index(s: SiteData) -> list[dict]:
 def _clause_page(s: SiteData, k: int) -> str:
     rb = s.rb
     cid, text = rb.clauses[k]
-    prev = rb.clauses[k - 1][0] if k > 0 else None
-    nxt = rb.clauses[k + 1][0] if k + 1 < len(rb.clauses) else None
-    pager = ['<div class="pager">',
-             f'<a href="{s.slugs[prev]}.html">← ToR {escape(prev)}</a>' if prev else "<span></span>",
-             f'<a href="../index.html#p-{s.slugs[cid]}">In the whole ToR</a>',
-             f'<a href="{s.slugs[nxt]}.html">ToR {escape(nxt)} →</a>' if nxt else "<span></span>",
-             "</div>"]
+
+    def near(j):
+        return {"id": rb.clauses[j][0], "slug": s.slugs[rb.clauses[j][0]]} if 0 <= j < len(rb.clauses) else None
+
     parents = [c for c, _ in rb.clauses if c != cid and parts_of(c, cid)]
-    lead = f"The {escape(rb.name)} rulebook on this paragraph of the Terms of Reference."
+    parent = None
     if parents:
         p = max(parents, key=len)
-        lead = (f'Part of <a href="{s.slugs[p]}.html">ToR {escape(p)}</a>: '
-                f'<span lang="ru">{escape(rb.clause_texts().get(p, ""))}</span>')
-    body = ['<header class="site">', f"<h1>ToR {escape(cid)}</h1>", f'<p class="lead">{lead}</p>',
-            "</header>", *pager, "<main>"]
-    body += _clause_section(s, cid, text, "../", full=True)
-    body += ["</main>", *pager]
-    return _page(f"ToR {cid}: the {rb.name} rulebook", body, up="../", rulebook=rb.name)
+        parent = {"id": p, "slug": s.slugs[p], "text": rb.clause_texts().get(p, "")}
+    return _page(
+        "clause.html.j2", s, f"ToR {cid}: the {rb.name} rulebook", up="../",
+        clause=cid, parent=parent,
+        pager={"prev": near(k - 1), "next": near(k + 1), "slug": s.slugs[cid]},
+        section=_clause_section(s, cid, text, "../", full=True),
+    )
 
 
 def _rule_page(s: SiteData, r) -> str:
@@ -594,66 +404,33 @@ def _rule_page(s: SiteData, r) -> str:
     texts = rb.clause_texts()
     shown_clause = info.cite if info.cite in texts else info.clause
     text = texts.get(shown_clause, "")
-    sl = s.slugs.get(shown_clause)
-    body = ['<header class="site">', f"<h1><code>{escape(info.id)}</code></h1>",
-            f'<p class="lead">{escape(info.summary)}</p>', "</header>", "<main>",
-            '<section class="clause">',
-            '<div class="tor">'
-            + (f'<h2><a href="{up}clauses/{sl}.html">ToR {escape(shown_clause)}</a></h2>' if sl else
-               f"<h2>ToR {escape(shown_clause)}</h2>")
-            + f'<p lang="ru">{_mark_quotes(text, [info.quote]) if text else escape(info.quote)}</p></div>',
-            '<div class="enc">',
-            "<table>",
-            f"<tr><th>Clause</th><td>{escape(info.cite)}</td></tr>",
-            f"<tr><th>Modality</th><td>{escape(MODALITY_LABEL.get(info.modality, info.modality))}</td></tr>",
-            f"<tr><th>Severity</th><td>{_severities(info)}</td></tr>",
-            f'<tr><th>Quotes</th><td lang="ru">{escape(info.quote)}</td></tr>',
-            f"<tr><th>Message</th><td>{escape(info.message)}</td></tr>",
-            "</table>"]
-    if info.notes:
-        body.append('<ul class="notes">' + "".join(f"<li>Note: {escape(n)}</li>" for n in info.notes) + "</ul>")
-    if s.params_of.get(info.id):
-        body += ["<h3>Declared readings</h3>", _params_dl(s, s.params_of[info.id], up)]
-    body += ["</div>", "</section>", '<section class="def">', "<h2>The rule as written</h2>"]
-    d = s.decls.get(("rule", info.id))
-    if d is not None:
-        body.append(_excerpt(s, d))
-    helpers = s.helpers_of.get(info.id, [])
-    if helpers:
-        body.append("<h2>The notions it rests on</h2>")
-        for h in helpers:
-            hd = s.decls.get(("predicate", h))
-            tpl = rb.helpers[h].template
-            body.append(f'<h3 id="helper-{escape(h)}"><code>{escape(h)}</code>'
-                        + (f" — {escape(tpl)}" if tpl else "") + "</h3>")
-            if hd is not None:
-                body.append(_excerpt(s, hd))
-    dls = [dl for dl in rb.deadlines if dl.rule == info.id]
-    if dls:
-        body.append("<h2>What falls due</h2>")
-        for dl in dls:
-            body.append(f"<h3><code>{escape(dl.id)}</code> — {escape(dl.summary)}</h3>")
-            dd = s.decls.get(("deadline", dl.id))
-            if dd is not None:
-                body.append(_excerpt(s, dd))
-    body.append("</section>")
-    body += _examples(s, info.id)
-    body.append("</main>")
-    return _page(f"{info.id}: the {rb.name} rulebook", body, up=up, rulebook=rb.name)
+    helpers = [{"name": h, "template": rb.helpers[h].template,
+                "excerpt": _excerpt(s, s.decls.get(("predicate", h)))}
+               for h in s.helpers_of.get(info.id, [])]
+    deadlines = [{"id": dl.id, "summary": dl.summary, "excerpt": _excerpt(s, s.decls.get(("deadline", dl.id)))}
+                 for dl in rb.deadlines if dl.rule == info.id]
+    page = {
+        "id": info.id, "summary": info.summary, "clause": shown_clause, "clause_slug": s.slugs.get(shown_clause),
+        "text": _mark_quotes(text, [info.quote]) if text else info.quote,
+        "cite": info.cite, "modality": _modality(info), "severities": list(info.severities),
+        "quote": info.quote, "message": info.message, "notes": list(info.notes),
+        "params": _params(s, s.params_of.get(info.id), up),
+        "excerpt": _excerpt(s, s.decls.get(("rule", info.id))),
+        "helpers": helpers, "deadlines": deadlines,
+    }
+    examples, n_cases = _examples(s, info.id)
+    return _page("rule.html.j2", s, f"{info.id}: the {rb.name} rulebook", up=up, r=page,
+                 examples=examples, n_cases=n_cases)
 
 
-def _examples(s: SiteData, rid: str) -> list[str]:
+def _examples(s: SiteData, rid: str) -> tuple[list[dict], int]:
+    """The rule's test cases grouped by kind (violating, near miss, boundary, others), and their number."""
     pairs = s.cases.get(rid, [])
-    out = ['<section class="examples">', "<h2>Examples</h2>"]
-    if not pairs:
-        out += ['<p class="muted">This rule has no test cases.</p>', "</section>"]
-        return out
-    out.append(f'<p class="muted">The rule\'s test cases: each a small registry, the day the check is made, '
-               f"and what the check must report for this rule. {len(pairs)} cases.</p>")
     kinds = [k for k in KIND_ORDER if any(c.kind == k for c, _ in pairs)]
     kinds += sorted({c.kind for c, _ in pairs} - set(KIND_ORDER))
+    groups = []
     for kind in kinds:
-        out.append(f"<h3>{escape(KIND_LABEL.get(kind, kind.capitalize()))}</h3>")
+        cases = []
         for c, o in pairs:
             if c.kind != kind:
                 continue
@@ -661,103 +438,53 @@ def _examples(s: SiteData, rid: str) -> list[str]:
             for prefix in ("violating - ", "near miss - ", "boundary - "):
                 if name.startswith(prefix):
                     name = name[len(prefix):]
-            out.append('<div class="example">')
-            out.append(f"<p><strong>{escape(name[:1].upper() + name[1:])}</strong></p>")
-            out.append(f'<p class="muted">As of {escape(c.as_of)}. The registry:</p>')
-            out.append(f'<pre><code>{escape((c.registry_text or "").rstrip())}</code></pre>')
-            out += _expected(c, o)
-            out.append("</div>")
-    out.append("</section>")
-    return out
+            cases.append({"name": name[:1].upper() + name[1:], "as_of": c.as_of,
+                          "registry": (c.registry_text or "").rstrip(), **_expected(c, o)})
+        groups.append({"label": KIND_LABEL.get(kind, kind.capitalize()), "cases": cases})
+    return groups, len(pairs)
 
 
-def _expected(c, o) -> list[str]:
+def _expected(c, o) -> dict:
     """What the case expects of the rule; with the check's own message when the case passes."""
     exp = [{**e, "rule": c.rule} for e in c.expect] + list(c.also)
     if not exp:
-        return ["<p>Expected: <strong>no violation</strong> of this rule.</p>"]
+        return {"expected": [], "fails": False}
     passed = o is not None and o.passed
     pairs = list(o.matched) if passed else [(e, None) for e in exp]
-    lines = []
-    for e, v in pairs:
-        item = f"<code>{escape(str(e.get('record')))}</code>"
-        if e.get("severity"):
-            item += " " + _sev(e["severity"])
-        if e.get("rule") != c.rule:
-            item += f" of <code>{escape(str(e.get('rule')))}</code>"
-        if v is not None:
-            item += f": {escape(v.message)}"
-        elif e.get("message_contains"):
-            item += f" (the message names {escape(str(e['message_contains']))})"
-        lines.append(f"<li>{item}</li>")
-    n = len(exp)
-    out = [f"<p>Expected: {n} violation{'s' if n != 1 else ''}:</p>", '<ul class="expect">', *lines, "</ul>"]
-    if o is not None and not o.passed:
-        out.append('<p class="fails">The check does not give this result at present (see torcheck test).</p>')
-    return out
+    items = [{"record": str(e.get("record")), "severity": e.get("severity"),
+              "rule": str(e.get("rule")) if e.get("rule") != c.rule else None,
+              "message": v.message if v is not None else None,
+              "names": str(e["message_contains"]) if e.get("message_contains") else None}
+             for e, v in pairs]
+    return {"expected": items, "n": len(exp), "fails": o is not None and not o.passed}
 
 
 def _coverage_page(s: SiteData) -> str:
-    rb = s.rb
-    body = ['<header class="site">', "<h1>Coverage of the Terms of Reference</h1>",
-            f'<p class="lead">{escape(_counts(s))} A paragraph is <em>encoded</em> when a rule cites it or one of '
-            "its parts; otherwise the rulebook declares it <em>data</em> (the registry carries it) or "
-            "<em>not computable</em>, with the reason.</p>", "</header>", "<main>", "<table>",
-            "<thead><tr><th>ToR</th><th>Status</th><th>Rules, or the reason</th></tr></thead>", "<tbody>"]
-    for cid, _ in rb.clauses:
+    rows = []
+    for cid, _ in s.rb.clauses:
         e = s.coverage.get(cid, {"status": "not_computable", "rules": [], "reason": ""})
-        if e["status"] == "encoded":
-            what = ", ".join(f'<a href="{_rule_href(r, "")}"><code>{escape(r)}</code></a>' for r in e["rules"])
-        else:
-            what = escape(e.get("reason") or "")
-        body.append(f'<tr id="c-{s.slugs[cid]}"><td><a href="clauses/{s.slugs[cid]}.html">{escape(cid)}</a></td>'
-                    f'<td class="status status-{e["status"]}">{STATUS_LABEL[e["status"]]}</td><td>{what}</td></tr>')
-    body += ["</tbody>", "</table>", "</main>"]
-    return _page(f"Coverage: the {rb.name} rulebook", body, rulebook=rb.name)
+        rows.append({"id": cid, "slug": s.slugs[cid], "status": e["status"], "status_label": STATUS_LABEL[e["status"]],
+                     "rules": [_link(r, "") for r in e["rules"]] if e["status"] == "encoded" else [],
+                     "reason": e.get("reason") or ""})
+    return _page("coverage.html.j2", s, f"Coverage: the {s.rb.name} rulebook", counts=_counts(s), rows=rows)
 
 
 def _definitions_page(s: SiteData) -> str:
     rb = s.rb
-    body = ['<header class="site">', "<h1>Parameters and helper predicates</h1>",
-            '<p class="lead">Parameters name the thresholds the rulebook reads into vague words of the ToR '
-            "(\"regularly\", \"immediately\"): change one here and every rule using it follows. Helper predicates "
-            "define the ToR's recurring notions once, like definitions in a statute.</p>",
-            "</header>", "<main>", "<h2>Parameters</h2>"]
-    if not rb.params:
-        body.append('<p class="muted">The rulebook declares no parameter.</p>')
-    for name in sorted(rb.params):
-        p = rb.params[name]
-        users = s.rules_of_param.get(name, [])
-        body.append(f'<section class="def" id="param-{escape(name)}">')
-        body.append(f"<h3><code>{escape(name)}</code> = {escape(p.text)}"
-                    + (f' <span class="muted">(cites ToR {escape(p.cites)})</span>' if p.cites else "") + "</h3>")
-        body.append(f"<p>{escape(p.reading or '')}</p>")
-        body.append(_used_by(users))
-        d = s.decls.get(("parameter", name))
-        if d is not None:
-            body.append(_excerpt(s, d))
-        body.append("</section>")
-    body.append("<h2>Helper predicates</h2>")
+    params = [{"name": name, "text": rb.params[name].text, "cites": rb.params[name].cites,
+               "reading": rb.params[name].reading or "",
+               "used_by": [_link(r, "") for r in s.rules_of_param.get(name, [])],
+               "excerpt": _excerpt(s, s.decls.get(("parameter", name)))}
+              for name in sorted(rb.params)]
+    helpers = []
     for name in sorted(rb.helpers):
         h = rb.helpers[name]
-        args = ", ".join(v + (f": {k}" if k else "") for v, k in h.params)
-        body.append(f'<section class="def" id="helper-{escape(name)}">')
-        body.append(f"<h3><code>{escape(name)}({escape(args)})</code>"
-                    + (f" — {escape(h.template)}" if h.template else "") + "</h3>")
-        body.append(_used_by(s.rules_of_helper.get(name, [])))
-        d = s.decls.get(("predicate", name))
-        if d is not None:
-            body.append(_excerpt(s, d))
-        body.append("</section>")
-    body.append("</main>")
-    return _page(f"Parameters and helpers: the {rb.name} rulebook", body, rulebook=rb.name)
-
-
-def _used_by(rule_ids) -> str:
-    if not rule_ids:
-        return '<p class="muted">Used by no rule.</p>'
-    return "<p>Used by " + ", ".join(f'<a href="{_rule_href(r, "")}"><code>{escape(r)}</code></a>'
-                                     for r in rule_ids) + ".</p>"
+        helpers.append({"name": name, "args": ", ".join(v + (f": {k}" if k else "") for v, k in h.params),
+                        "template": h.template,
+                        "used_by": [_link(r, "") for r in s.rules_of_helper.get(name, [])],
+                        "excerpt": _excerpt(s, s.decls.get(("predicate", name)))})
+    return _page("definitions.html.j2", s, f"Parameters and helpers: the {rb.name} rulebook",
+                 params=params, helpers=helpers)
 
 
 # ====================================================================== entry points

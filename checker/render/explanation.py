@@ -23,13 +23,7 @@ from collections.abc import Sequence
 
 from ..model import Location, RuleInfo, Violation
 from . import explain
-from .common import plural
-
-_RESET = "\x1b[0m"
-_STYLE = {
-    "error": "\x1b[1;31m", "warning": "\x1b[33m", "notice": "\x1b[36m",
-    "head": "\x1b[1m", "source": "\x1b[2m", "absent": "\x1b[33m", "holds": "",
-}
+from .common import has_style, plural, style
 
 
 def render(
@@ -51,8 +45,7 @@ def render(
         raise ValueError(f"unknown format {fmt!r}: expected text or json")
 
     def paint(s: str, what: str) -> str:
-        code = _STYLE.get(what, "")
-        return f"{code}{s}{_RESET}" if color and code and s else s
+        return style(s, what) if color and s and has_style(what) else s
 
     summaries = {r.id: r.summary for r in rules}
     who = record + (f" ({location})" if location is not None else "")

@@ -13,28 +13,25 @@ One line of reason per violation (explain.crisp); the whole `because` tree is
 """
 from __future__ import annotations
 
-from ..model import Report, Violation
+from ..model import SEVERITIES, Report, Violation
 from . import explain
-from .common import by_clause, counts_sentence, rule_ids
+from .common import by_clause, counts_sentence, rule_ids, style
 
-_RESET = "\x1b[0m"
-_BOLD = "\x1b[1m"
-_SEVERITY_COLOR = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "notice": "\x1b[36m"}
-_SEVERITY_WIDTH = max(len(s) for s in _SEVERITY_COLOR)
+_SEVERITY_WIDTH = max(len(s) for s in SEVERITIES)
 
 
 def render(report: Report, *, color: bool = False) -> str:
-    def paint(s: str, code: str) -> str:
-        return f"{code}{s}{_RESET}" if color else s
+    def paint(s: str, what: str) -> str:
+        return style(s, what) if color else s
 
     lines = [f"torcheck: {report.rulebook} rulebook, as of {report.as_of}", ""]
     for clause, violations in by_clause(report):
         rules = rule_ids(violations)
-        lines.append(paint(f"ToR {clause} ({', '.join(rules)})", _BOLD))
+        lines.append(paint(f"ToR {clause} ({', '.join(rules)})", "head"))
         for v in violations:
             lines.extend(_violation(v, paint, show_rule=len(rules) > 1))
         lines.append("")
-    lines.append(paint(counts_sentence(report), _BOLD))
+    lines.append(paint(counts_sentence(report), "head"))
     if report.violations:
         lines.append(HINT)
     return "\n".join(lines) + "\n"
@@ -44,7 +41,7 @@ HINT = "The facts behind a violation, with their files and lines: torcheck expla
 
 
 def _violation(v: Violation, paint, *, show_rule: bool) -> list[str]:
-    severity = paint(v.severity, _SEVERITY_COLOR.get(v.severity, _BOLD))
+    severity = paint(v.severity, v.severity if v.severity in SEVERITIES else "head")
     head = [severity + " " * (_SEVERITY_WIDTH - len(v.severity)), v.record]
     if v.location is not None:
         head.append(str(v.location))
