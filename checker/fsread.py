@@ -61,10 +61,13 @@ def _why(e: OSError) -> str:
     return (e.strerror or str(e)).lower() if isinstance(e, PermissionError) else (e.strerror or str(e))
 
 
-def listing(root, *, want=None, hidden: bool = False, skip_dirs=()) -> tuple[list[Entry], list[FsProblem]]:
+def listing(root, *, want=None, hidden: bool = False, skip_dirs=(),
+            wanted_folders: bool = False, recursive: bool = True) -> tuple[list[Entry], list[FsProblem]]:
     """The files below `root` that `want(name)` accepts (all if None), sorted by parts, and every problem.
 
     `hidden`: also names beginning with "." (files and folders). `skip_dirs`: folder names not entered.
+    `recursive`: False lists the folder's own files only.
+    `wanted_folders`: a folder whose name `want` accepts (`a.rules/`) is a problem too ("not a regular file").
     The folder itself not listable is a problem with rel "". Raises nothing for a missing folder: the
     caller checks that first (and says "does not exist" in its own words).
     """
@@ -93,7 +96,9 @@ def listing(root, *, want=None, hidden: bool = False, skip_dirs=()) -> tuple[lis
             rel = "/".join(sub)
             try:
                 if d.is_dir(follow_symlinks=False):
-                    if name not in skip_dirs:
+                    if wanted_folders and want is not None and want(name):
+                        problems.append(FsProblem("unreadable-file", rel, "\0PATH\0 is not a regular file"))
+                    if recursive and name not in skip_dirs:
                         walk(d.path, sub)
                     continue
                 if want is not None and not want(name):
@@ -116,7 +121,15 @@ def listing(root, *, want=None, hidden: bool = False, skip_dirs=()) -> tuple[lis
 
     walk(root, ())
     files.sort(key=lambda e: e.parts)
+    problems.sort(key=lambda p: p.rel.split("/"))
     return files, problems
+
+
+def rule_files(root) -> tuple[list[Entry], list[FsProblem]]:
+    """The *.rules files of a rulebook folder, its tests/ folders left out (the compiler's, lint's, fmt's and
+    the rulebook cache's one listing)."""
+    return listing(root, want=lambda n: n.endswith(".rules"), hidden=True, skip_dirs=("tests",),
+                   wanted_folders=True)
 
 
 def _link(path: str, parts: tuple, rel: str, inside: str):

@@ -80,7 +80,6 @@ import difflib
 import gc
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
