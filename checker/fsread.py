@@ -136,7 +136,9 @@ def _link(path: str, parts: tuple, rel: str, inside: str):
     """The Entry a symbolic link stands for, a problem, or None (a link to a folder: not followed)."""
     try:
         real = os.path.realpath(path, strict=True)
-    except OSError as e:  # broken, or a loop
+    except FileNotFoundError:
+        return FsProblem("unreadable-file", rel, "cannot read \0PATH\0: a broken symbolic link (no such file)")
+    except OSError as e:  # a loop
         return FsProblem("unreadable-file", rel, f"cannot read \0PATH\0: {_why(e)}")
     if not real.startswith(inside):
         return FsProblem("symlink-outside", rel, "\0PATH\0 is a symbolic link to a file outside the folder; "
