@@ -39,7 +39,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from . import ir
+from . import fsread, ir
 from .compile import Rulebook
 from .evaluate import evaluate
 from .model import SEVERITIES, Diagnostic, InputError, Location
@@ -139,14 +139,24 @@ def read_cases(rules_dir: str, display: str | None = None, rule_ids=None) -> tup
     out: list[Case] = []
     diags: list[Diagnostic] = []
     tests = Path(rules_dir) / "tests"
-    for p in sorted(tests.glob("*.yaml")):
-        path = f"{shown}/tests/{p.name}"
+    if not tests.is_dir():
+        return out, diags
+    # listed and read by checker.fsread: only regular files inside tests/, never a FIFO or a link out of it
+    files, problems = fsread.listing(tests, want=lambda n: n.endswith(".yaml"), hidden=True, recursive=False)
+    for pr in problems:
+        where = f"{shown}/tests/{pr.rel}" if pr.rel else f"{shown}/tests"
+        diags.append(Diagnostic(pr.code, pr.say(where), Location(where, 1) if pr.rel else None))
+    for e in files:
+        path = f"{shown}/tests/{e.rel}"
         try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            diags.append(Diagnostic("case-yaml", f"cannot read {path}: {e}", Location(path, 1)))
+            text = fsread.read(e).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text reads it
+        except fsread.FsProblem as pr:
+            diags.append(Diagnostic(pr.code, pr.say(path), Location(path, 1)))
             continue
-        cases, ds = _read_file(text, path, p.stem, rule_ids)
+        except UnicodeDecodeError as err:
+            diags.append(Diagnostic("case-yaml", f"cannot read {path}: {err}", Location(path, 1)))
+            continue
+        cases, ds = _read_file(text, path, e.parts[-1][:-len(".yaml")], rule_ids)
         out += cases
         diags += ds
     return out, sorted(diags, key=Diagnostic.sort_key)

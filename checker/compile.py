@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from . import ast as A
-from . import ir
+from . import fsread, ir
 from .dates import FUNCTIONS
 from .model import Diagnostic, Location, Param, RuleInfo
 
@@ -251,16 +250,18 @@ class Compiler:
     # ------------------------------------------------------------ entry point
     def compile(self) -> Rulebook:
         items = []
-        paths = sorted(p for p in self.dir.rglob("*.rules") if "tests" not in p.relative_to(self.dir).parts)
         if not self.dir.is_dir():
             self.err("rulebook-not-found", f"rulebook folder {self.display} does not exist", None)
             raise _Abort()
-        if not paths:
+        files, problems = fsread.rule_files(self.dir)  # only regular files inside the folder (checker.fsread)
+        for pr in problems:
+            self._problem(pr)
+        if not files and not problems:
             self.err("empty-rulebook", f"no *.rules file in {self.display}", None)
             raise _Abort()
-        for p in paths:
-            shown = self.display + "/" + p.relative_to(self.dir).as_posix()
-            text = self._read(p, shown)
+        for e in files:
+            shown = self.display + "/" + e.rel
+            text = self._read(e, shown)
             if text is None:
                 continue
             self.files[shown] = text
@@ -293,15 +294,20 @@ class Compiler:
             deadlines=deadlines,
         )
 
-    def _read(self, p: Path, shown: str) -> str | None:
-        """A rule file's text, or None with a diagnostic (a folder, a broken link or a FIFO named *.rules)."""
+    def _problem(self, pr, shown: str | None = None):
+        """A file or folder checker.fsread refused (a FIFO, a device, a link out of the folder), as a diagnostic."""
+        if pr.code == "unreadable-folder":
+            self.err(pr.code, pr.say(self.display + "/" + pr.rel if pr.rel else self.display), None)
+            return
+        shown = shown or self.display + "/" + pr.rel
+        self.err(pr.code, pr.say(shown), A.Span(shown, 1, 1))
+
+    def _read(self, e, shown: str) -> str | None:
+        """A rule file's text, or None with a diagnostic."""
         try:
-            if not stat.S_ISREG(p.stat().st_mode):  # reading a FIFO would block for ever
-                self.err("unreadable-file", f"{shown} is not a regular file", A.Span(shown, 1, 1))
-                return None
-            data = p.read_bytes()
-        except OSError as e:
-            self.err("unreadable-file", f"cannot read {shown}: {e.strerror or e}", A.Span(shown, 1, 1))
+            data = fsread.read(e)
+        except fsread.FsProblem as pr:
+            self._problem(pr, shown)
             return None
         try:
             return data.decode("utf-8")
@@ -313,17 +319,40 @@ class Compiler:
             return None
 
     # ------------------------------------------------------------ the ToR
+    def _side_file(self, name: str) -> str | None | bool:
+        """The text of the rulebook's tor.yaml or clauses.tsv; None if there is none; False if it cannot be
+        read (a diagnostic said why). Read as the rule files are (checker.fsread)."""
+        shown = self.display + "/" + name
+        e = fsread.one_file(self.dir, name)
+        if e is None:
+            return None
+        if isinstance(e, fsread.FsProblem):
+            self._problem(e, shown)
+            return False
+        try:
+            data = fsread.read(e)
+        except fsread.FsProblem as pr:
+            self._problem(pr, shown)
+            return False
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.err("bad-tor", f"{shown} cannot be read: it is not UTF-8 text", A.Span(shown, 1, 1))
+            return False
+
     def _load_clauses(self):
-        tor = self.dir / "tor.yaml"
-        if tor.is_file():
+        text = self._side_file("tor.yaml")
+        if text is False:
+            return []
+        if text is not None:
             shown = self.display + "/tor.yaml"
             try:
-                loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(tor.read_text(encoding="utf-8"))
+                loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
                 try:
                     data = loader.get_single_data() or {}
                 finally:
                     loader.dispose()
-            except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+            except (yaml.YAMLError, RecursionError) as e:
                 mark = getattr(e, "problem_mark", None)
                 self.err("bad-tor", f"{shown} cannot be read: {getattr(e, 'problem', None) or e}",
                          A.Span(shown, mark.line + 1, mark.column + 1) if mark else A.Span(shown, 1, 1))
@@ -334,16 +363,15 @@ class Compiler:
                          A.Span(shown, 1, 1))
                 return []
             return [(str(c["id"]), str(c.get("text", ""))) for c in clauses]
-        tsv = self.dir / "clauses.tsv"
-        if tsv.is_file():
+        text = self._side_file("clauses.tsv")
+        if text:
             out = []
-            for line in tsv.read_text(encoding="utf-8").splitlines()[1:]:
+            for line in text.splitlines()[1:]:
                 if line.strip():
                     out.append((line.split("\t")[0], ""))
             return out
         return []
 
-    # ------------------------------------------------------------ declarations
     def _declare(self, items):
         self.vocab = Vocabulary()
         self.params: dict[str, A.ParamDecl] = {}

@@ -26,6 +26,7 @@ import dataclasses
 from pathlib import Path
 
 from . import ast as A
+from . import fsread
 from .model import Diagnostic, Location
 from .parse import parse_text
 
@@ -91,6 +92,14 @@ def canonical(cond):
     return go(cond)
 
 
+def _fs_diagnostic(pr, shown: str) -> Diagnostic:
+    """A file or folder checker.fsread refused, as the compiler reports it."""
+    where = shown + "/" + pr.rel if pr.rel else shown
+    if pr.code == "unreadable-folder":
+        return Diagnostic(pr.code, pr.say(where))
+    return Diagnostic(pr.code, pr.say(where), Location(where, 1, 1))
+
+
 def lint(rules_dir: str, display: str | None = None) -> LintResult:
     from .cases import read_cases
 
@@ -102,13 +111,18 @@ def lint(rules_dir: str, display: str | None = None) -> LintResult:
     items = []
     if not root.is_dir():
         return LintResult([], [Diagnostic("rulebook-not-found", f"rulebook folder {shown} does not exist")], {})
-    paths = sorted(p for p in root.rglob("*.rules") if "tests" not in p.relative_to(root).parts)
-    if not paths:
+    files, problems = fsread.rule_files(root)  # as the compiler lists and reads them (checker.fsread)
+    if not files and not problems:
         return LintResult([], [Diagnostic("empty-rulebook", f"no *.rules file in {shown}")], {})
-    for p in paths:
-        path = shown + "/" + p.relative_to(root).as_posix()
+    for pr in problems:
+        errors.append(_fs_diagnostic(pr, shown))
+    for e in files:
+        path = shown + "/" + e.rel
         try:
-            text = p.read_text(encoding="utf-8")
+            text = fsread.read(e).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text reads it
+        except fsread.FsProblem as pr:
+            errors.append(_fs_diagnostic(pr, shown))
+            continue
         except UnicodeDecodeError:
             errors.append(Diagnostic("encoding", f"{path} is not UTF-8 text", Location(path, 1)))
             continue

@@ -34,8 +34,12 @@ Diagnostic codes (stable; tests and users refer to them):
   not-a-folder         the registry path is a file, not a folder
   no-yaml-files        the folder holds no *.yaml / *.yml file
   proposal-not-found   a what-if proposal file does not exist or is not a file
-  unreadable-file      a file cannot be read (permissions, broken link, not a regular file)
-  file-too-large       a file is over 64 MiB
+  unreadable-file      a file cannot be read (permissions, broken link, not a regular file: a FIFO,
+                       a device; never opened)
+  unreadable-folder    a folder (the registry's or one below it) cannot be listed ("permission denied"):
+                       nothing is checked from a registry that could not be listed whole
+  symlink-outside      a symbolic link to a file outside the registry folder: not read, its target not quoted
+  file-too-large       a file is over 64 MiB (checker.fsread reads no more)
   binary-file          a file holds NUL bytes (binary, or UTF-16/32 text)
   not-utf8             a file is not valid UTF-8
   yaml-syntax          unparsable YAML (at the parser's line), a control character,
@@ -76,7 +80,6 @@ import difflib
 import gc
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -84,12 +87,13 @@ from typing import Sequence
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from . import fsread
 from .compile import Field, Kind, Vocabulary
 from .model import Diagnostic, InputError, Location
 
 __all__ = ["Record", "Registry", "load_registry", "facts", "MAX_FILE_BYTES", "MAX_DEPTH"]
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = fsread.MAX_FILE_BYTES  # 64 MiB
 MAX_DEPTH = 50
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
@@ -341,27 +345,39 @@ class _Loader:
         if not root.is_dir():
             self.err("not-a-folder", f"registry {display} is not a folder (a registry is a folder of YAML files)")
             return []
-        found = []
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for name in filenames:
-                if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
-                    continue
-                p = Path(dirpath) / name
-                found.append((p.relative_to(root).parts, p))
-        if not found:
+        # checker.fsread: every folder listed whole, only regular files opened, no link out of the folder
+        files, problems = fsread.listing(path, want=_is_yaml)
+        if not files and not problems:
             self.err("no-yaml-files", f"no *.yaml or *.yml file in registry folder {display}",
                      help="is the path right? files and folders whose names begin with '.' are skipped")
             return []
         out = []
-        for parts, p in sorted(found):
-            out.extend(self.read_file(p, _join(display, "/".join(parts))))
+        for pr in problems:
+            self.problem(pr, display)
+        for e in files:
+            out.extend(self.read_file(e, _join(display, e.rel)))
         return out
 
-    def read_file(self, p: Path, shown: str) -> list[_Read]:
-        data = self._bytes(p, shown)
-        if data is None:
-            self.complete = False
+    def problem(self, pr: "fsread.FsProblem", display: str) -> None:
+        """A file or folder the reader refused (checker.fsread), as a diagnostic; the registry is not whole."""
+        self.complete = False
+        if pr.code == "unreadable-folder":  # a folder: no line to point at
+            self.err(pr.code, pr.say(_join(display, pr.rel) if pr.rel else display))
+            return
+        shown = _join(display, pr.rel) if pr.rel else display
+        f, at = _File(shown, []), Location(shown, 1)  # a problem with the whole file is reported at PATH:1
+        if pr.code == "file-too-large":
+            self.err(pr.code, pr.say(shown).replace("a file may", "a registry file may"), f, at,
+                     help="split it into several files")
+        else:
+            self.err(pr.code, pr.say(shown), f, at)
+
+    def read_file(self, entry: "fsread.Entry", shown: str) -> list[_Read]:
+        try:
+            data = fsread.read(entry, MAX_FILE_BYTES)
+        except fsread.FsProblem as pr:
+            pr.rel = ""
+            self.problem(pr, shown)
             return []
         if self.cache is None:
             return self._read_data(data, shown)
@@ -420,29 +436,6 @@ class _Loader:
             except (yaml.YAMLError, _TooDeep):
                 pass
         return yaml.compose(text, Loader=_SAFE_LOADER)
-
-    def _bytes(self, p: Path, shown: str) -> bytes | None:
-        # a problem with the whole file is reported at its first line: PATH:1, sorted with the file's others
-        f, at = _File(shown, []), Location(shown, 1)
-        try:
-            st = p.stat()
-            if not stat.S_ISREG(st.st_mode):
-                self.err("unreadable-file", f"{shown} is not a regular file", f, at)
-                return None
-            if st.st_size > MAX_FILE_BYTES:
-                self.err("file-too-large", f"{shown} is {st.st_size:,} bytes; a registry file may be at most "
-                         f"64 MiB", f, at, help="split it into several files")
-                return None
-            with open(p, "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
-        except OSError as e:
-            self.err("unreadable-file", f"cannot read {shown}: {e.strerror or e}", f, at)
-            return None
-        if len(data) > MAX_FILE_BYTES:
-            self.err("file-too-large", f"{shown} is over 64 MiB; a registry file may be at most 64 MiB", f, at,
-                     help="split it into several files")
-            return None
-        return data
 
     # ------------------------------------------------------------ the event scan
     def _scan(self, text: str, f: _File) -> bool:
@@ -959,6 +952,10 @@ class _Loader:
         self.diags.append(Diagnostic(code, message, ref.location, ref.source, help))
 
 
+def _is_yaml(name: str) -> bool:
+    return name.endswith(YAML_SUFFIXES)
+
+
 def _join(display: str, rel: str) -> str:
     return display + rel if display.endswith("/") else f"{display}/{rel}"
 
@@ -1050,7 +1047,11 @@ def load_registry(path: str, vocab: Vocabulary, *, display: str | None = None,
                    ("is not a file" if p.exists() else "does not exist"))
             ld.complete = False
             continue
-        proposal.extend(ld.read_file(p, a_shown))
+        entry = fsread.given(a)  # named by the user: a link is followed, but only a regular file is opened
+        if isinstance(entry, fsread.FsProblem):
+            ld.problem(entry, a_shown)
+            continue
+        proposal.extend(ld.read_file(entry, a_shown))
 
     records: dict[str, Record] = {}
     kept: dict[str, _Read] = {}

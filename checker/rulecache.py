@@ -49,7 +49,6 @@ import gc
 import hashlib
 import json
 import os
-import stat
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 
@@ -283,26 +282,31 @@ def rulebook_key(path, display) -> str:
     h = hashlib.sha256(_source_digest())
     h.update(b"display\0" + repr((str(display) if display else None, str(path))).encode("utf-8", "surrogatepass"))
     h.update(b"\0name\0" + folder.resolve().name.encode("utf-8", "surrogatepass"))
-    # the files the compiler lists, in its order (checker.compile.Compiler.compile)
-    paths = sorted(p for p in folder.rglob("*.rules") if "tests" not in p.relative_to(folder).parts)
-    if not paths:
+    # the files the compiler lists, in its order, listed and read as it reads them (checker.fsread): nothing
+    # the compiler would refuse (a FIFO, a device, a link out of the folder) is opened here
+    from . import fsread
+
+    files, problems = fsread.rule_files(folder)
+    if problems:
+        raise _NotCacheable(problems[0].code)
+    if not files:
         raise _NotCacheable("no rule file")
-    for p in paths:
+    for e in files:
         try:
-            if not stat.S_ISREG(p.stat().st_mode):
-                raise _NotCacheable(f"{p} is not a regular file")
-            data = p.read_bytes()
-        except OSError as e:
-            raise _NotCacheable(str(e)) from None
-        rel = p.relative_to(folder).as_posix().encode("utf-8", "surrogatepass")
+            data = fsread.read(e)
+        except fsread.FsProblem as pr:
+            raise _NotCacheable(pr.code) from None
+        rel = e.rel.encode("utf-8", "surrogatepass")
         h.update(b"\0rules\0%d\0%s\0%d\0" % (len(rel), rel, len(data)) + data)
     for name in ("tor.yaml", "clauses.tsv"):
-        p = folder / name
-        if p.is_file():
+        e = fsread.one_file(folder, name)
+        if isinstance(e, fsread.FsProblem):
+            raise _NotCacheable(e.code)
+        if e is not None:
             try:
-                data = p.read_bytes()
-            except OSError as e:
-                raise _NotCacheable(str(e)) from None
+                data = fsread.read(e)
+            except fsread.FsProblem as pr:
+                raise _NotCacheable(pr.code) from None
             h.update(b"\0%s\0%d\0" % (name.encode(), len(data)) + data)
         else:
             h.update(b"\0%s\0absent\0" % name.encode())

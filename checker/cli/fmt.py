@@ -19,14 +19,22 @@ from ..model import Diagnostic, InputError
 from .output import EXIT_OK, EXIT_VIOLATIONS, fail, write_output
 
 
-def rule_files(path: str) -> list[tuple[Path, str]]:
-    """The *.rules files of a rulebook folder (its tests/ left out), or the file itself: (path, shown)."""
+def rule_files(path: str, diags: list) -> list[tuple]:
+    """The *.rules files of a rulebook folder (its tests/ left out), or the file itself: (path, shown, entry).
+
+    Listed as the compiler lists them (checker.fsread): a FIFO, a device, a link out of the folder or a
+    folder that cannot be listed is a diagnostic in `diags`, never opened (and so never rewritten)."""
+    from .. import fsread
+
     p = Path(path)
     shown = display_path(path)
     if p.is_file():
-        return [(p, shown)]
-    found = sorted(q for q in p.rglob("*.rules") if "tests" not in q.relative_to(p).parts)
-    return [(q, shown + "/" + q.relative_to(p).as_posix()) for q in found]
+        return [(p, shown, fsread.given(p))]
+    files, problems = fsread.rule_files(p)
+    for pr in problems:
+        where = shown + "/" + pr.rel if pr.rel else shown
+        diags.append(Diagnostic(pr.code, pr.say(where)))
+    return [(p.joinpath(*e.parts), shown + "/" + e.rel, e) for e in files]
 
 
 @click.command("fmt")
@@ -42,14 +50,21 @@ def command(paths, check, show_diff):
         if not Path(path).exists():
             diags.append(Diagnostic("not-found", f"{display_path(path)} does not exist"))
             continue
-        found = rule_files(path)
-        if not found:
+        found = rule_files(path, diags)
+        if not found and not diags:
             diags.append(Diagnostic("empty-rulebook", f"no *.rules file in {display_path(path)}"))
         files += found
     results = []
-    for p, shown in files:
+    from .. import fsread
+
+    for p, shown, entry in files:
         try:
-            text = p.read_text(encoding="utf-8")
+            if isinstance(entry, fsread.FsProblem):
+                raise entry
+            text = fsread.read(entry).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text reads it
+        except fsread.FsProblem as pr:
+            diags.append(Diagnostic(pr.code, pr.say(shown)))
+            continue
         except UnicodeDecodeError:
             diags.append(Diagnostic("encoding", f"{shown} is not UTF-8 text"))
             continue
