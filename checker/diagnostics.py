@@ -35,6 +35,8 @@ CODES: dict[str, Code] = {
         not-a-folder         the registry (or rulebook) path is not a folder
         no-yaml-files        the registry folder holds no YAML file
         unreadable-file      a file or folder that cannot be read, or is not a regular file
+        unreadable-folder    a folder that cannot be listed (nothing is checked from a half-read folder)
+        symlink-outside      a link whose target lies outside the folder being read (the target is not read)
         file-too-large       a file larger than the reader accepts
         binary-file          a file holding NUL bytes
         not-utf8             a file that is not valid UTF-8

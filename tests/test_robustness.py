@@ -413,6 +413,8 @@ class Dying(io.TextIOWrapper):
 
 def fdopen(fd, *a, **k):
     f = real_fdopen(fd, *a, **k)
+    if "b" in (a[0] if a else k.get("mode", "r")):  # a cache entry (binary): not the report being written
+        return f
     return Dying(f.detach(), encoding="utf-8", newline="")
 
 os.fdopen = fdopen
