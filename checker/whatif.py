@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import dates, ir
-from .evaluate import _ISO, Evaluation, calendar_facts, evaluate
+from . import calendar, ir
+from .evaluate import Evaluation, calendar_facts, evaluate
 from .model import SEVERITIES, Violation
 from .registry import Registry, facts as registry_facts
 
@@ -127,7 +127,7 @@ def apply(ev: Evaluation, proposed: Registry) -> Evaluation:
     """
     facts, provenance = registry_facts(proposed, ev.rulebook.vocabulary)
     new = {rel: list(rows) for rel, rows in facts.items()}
-    new.update(calendar_facts(new, ev.as_of))
+    new.update(calendar_facts(new, ev.as_of, ev.rulebook.program))
     gone, come = {}, {}
     for rel in sorted(set(ev.facts) | set(new)):
         old_rows, new_rows = ev.facts.get(rel, ()), new.get(rel, ())
@@ -204,12 +204,12 @@ def from_state(rulebook, registry: Registry, proposed: Registry, as_of: str, sta
     if lo is None:
         return None
     keep = int(as_of[:4])  # the as-of date's year is always in the calendar
-    if any((y <= lo or y >= hi) and y != keep for y in _years_of(gone)):  # the span might narrow:
+    relations = calendar.calendar_relations(rulebook.program)  # the dates the calendar spans (checker.calendar)
+    if any((y <= lo or y >= hi) and y != keep for y in calendar.date_years(gone, relations)):  # might narrow:
         return None  # evaluated whole instead
-    added = _years_of(come)
-    new_lo, new_hi = max(min([lo, *added]), 1), min(max([hi, *added]), 9998)  # as calendar_facts clamps
-    for rel, rows_of in (("quarter", dates.quarters), ("calendar_year", dates.years)):
-        extra = list(rows_of(new_lo, lo - 1)) + list(rows_of(hi + 1, new_hi))
+    new_lo, new_hi = calendar.widen(lo, hi, calendar.date_years(come, relations))
+    for rel, extra in calendar.rows(new_lo, lo - 1).items():
+        extra += calendar.rows(hi + 1, new_hi)[rel]
         if extra:
             come[rel] = extra
     eng.retract(gone)
@@ -220,22 +220,11 @@ def from_state(rulebook, registry: Registry, proposed: Registry, as_of: str, sta
         if not made:
             f, prov = registry_facts(proposed, vocab)
             all_facts = {rel: list(rows) for rel, rows in f.items()}
-            all_facts.update(calendar_facts(all_facts, as_of))
+            all_facts.update(calendar_facts(all_facts, as_of, rulebook.program))
             made.append((all_facts, prov))
         return made[0]
 
     return Evaluation(rulebook, proposed, as_of, _Lazy(make, 0), _Lazy(make, 1), eng)
-
-
-def _years_of(facts: dict) -> list[int]:
-    """The years of the date-shaped values in facts, as calendar_facts finds them."""
-    years = set()
-    for rows in facts.values():
-        for row in rows:
-            for v in row:
-                if v.__class__ is str and 10 <= len(v) <= 11 and v[4] == "-" and _ISO.match(v):
-                    years.add(int(v[:4]))
-    return sorted(years)
 
 
 def compare(before, after, registry: Registry, proposed: Registry, as_of: str, rulebook: str) -> WhatIf:
