@@ -1,30 +1,36 @@
 """The calendar relations (quarter, calendar_year): which years they hold, in one place.
 
-The engines are given a quarter and a calendar_year row for every year of a
-span. Every year costs rows in every join with the calendar, so the span is
-the years a rule can ask about, not every year between the registry's
-earliest and latest date: a meeting dated 0001-01-01 must not give an
-ordinary registry ten thousand years of quarters (issue 12, section 3).
+The engines are given a quarter and a calendar_year row for each year of the
+calendar, and every year costs rows in every join with the calendar. The
+calendar used to hold every year between the registry's earliest and latest
+date, so a meeting dated 0001-01-01 and an event dated 9998-12-31 gave the
+example registry ten thousand years of quarters (issue 12, section 3). It now
+holds the years a rule can ask about:
 
-The span runs from the earliest to the latest year of
+- the span: every year from the earliest to the latest year of the as-of
+  date (and, for `upcoming`, the last day of its window) and of the dates in
+  the relations that the rules using the calendar read *positively*,
+  directly or through the helpers they rest on (`calendar_relations`): the
+  relations whose rows can bind a rule's variables. In the U4SSC rulebook
+  those are the appointments (holding periods, for the quarterly e-meeting
+  and yearly progress-report rules and their deadlines) and the centres
+  (approval dates, for the annual reports). A meeting is read only under
+  `not` by those rules, an event not at all: their dates do not stretch it;
+- and the year of every date in the registry, each by itself (not the years
+  between), so that every date of the registry falls in a known quarter and
+  year (a proposal dated in a new year brings that year, as before).
 
-- the as-of date (and, for `upcoming`, the last day of its window), and
-- the dates in the relations that the rules using the calendar read
-  *positively*, directly or through the helpers they rest on
-  (`calendar_relations`): the relations whose rows can bind a rule's
-  variables. In the U4SSC rulebook those are the appointments (holding
-  periods, for the quarterly e-meeting and yearly progress-report rules and
-  their deadlines) and the centres (approval dates, for the annual reports);
-  a meeting or an event is only ever read under `not`, or by rules that do
-  not use the calendar, and its date does not widen the calendar.
+Every year the rules can reach stays in the calendar, so no verdict changes:
+the rules using the calendar bound its years below by a date of a relation
+they read positively (S <= QS, Y > year_of(D)) and above by the as-of date
+(QE <= as_of, Due < as_of), or, for deadlines, by the window's last day.
+When the relations cannot be told (a calendar relation used under `not`, or a
+rule using the calendar that reads no registry relation positively), the
+dates of every relation make the span, as before. The calendar stops where
+Python's dates do: a quarter of year 9999 would end in year 10000.
 
-When that cannot be said (a calendar relation used under `not`, or a rule
-using the calendar that reads no registry relation positively), the dates of
-every relation count, as they did before. The span stops where Python's
-dates do: a quarter of year 9999 would end in year 10000.
-
-evaluate (check, explain, query), upcoming and what-if all take the span from
-here, so they agree on it.
+evaluate (check, explain, query, what-if), upcoming and what-if's kept
+database (whatif.from_state) all take the calendar from here, so they agree.
 """
 from __future__ import annotations
 
@@ -101,16 +107,11 @@ def date_years(facts, relations=None) -> set[int]:
 
 
 def span(years, as_of: str, through: str | None = None) -> tuple[int, int]:
-    """(first, last) year of the calendar: the years given, the as-of date's and `through`'s, clamped."""
+    """(first, last) year of the span: the years given, the as-of date's and `through`'s, clamped."""
     ys = set(years) | {int(as_of[:4])}
     if through is not None:
         ys.add(int(through[:4]))
     return max(min(ys), FIRST_YEAR), min(max(ys), LAST_YEAR)
-
-
-def needed_span(facts, as_of: str, program, through: str | None = None) -> tuple[int, int]:
-    """The span of a registry's facts for a program (see the module's docstring)."""
-    return span(date_years(facts, calendar_relations(program)), as_of, through)
 
 
 def widen(lo: int, hi: int, years) -> tuple[int, int]:
@@ -119,6 +120,22 @@ def widen(lo: int, hi: int, years) -> tuple[int, int]:
     return max(min([lo, *ys]), FIRST_YEAR), min(max([hi, *ys]), LAST_YEAR)
 
 
-def rows(lo: int, hi: int) -> dict:
-    """The calendar relations' rows for the years lo..hi (none when hi < lo)."""
-    return {"quarter": list(dates.quarters(lo, hi)), "calendar_year": list(dates.years(lo, hi))}
+def clamp(years) -> set[int]:
+    """The years the calendar can hold."""
+    return {y for y in years if FIRST_YEAR <= y <= LAST_YEAR}
+
+
+def calendar_years(facts, as_of: str, program, through: str | None = None) -> list[int]:
+    """The calendar's years for a registry's facts, in order: every year of the span, and the year
+    of every date in the registry (a year by itself, not the years between: see the module's docstring)."""
+    relations = calendar_relations(program)
+    every = date_years(facts)
+    lo, hi = span(every if relations is None else date_years(facts, relations), as_of, through)
+    return sorted(set(range(lo, hi + 1)) | clamp(every))
+
+
+def rows(years) -> dict:
+    """The calendar relations' rows for the years given, in year order."""
+    ys = sorted(years)
+    return {"quarter": [q for y in ys for q in dates.quarters(y, y)],
+            "calendar_year": [r for y in ys for r in dates.years(y, y)]}

@@ -19,12 +19,10 @@ from .engines import get_engine, sort_rows
 from .model import SEVERITY_RANK, Report, Violation
 from .registry import Registry, facts as registry_facts
 
-def calendar_facts(all_facts: dict, as_of: str, program=None, through: str | None = None) -> dict:
+def calendar_facts(all_facts: dict, as_of: str, program, through: str | None = None) -> dict:
     """The engine-provided relations: as_of, and the quarters and years the rules can ask about
-    (checker.calendar: the span every command shares). Without a program, every relation's dates count."""
-    years = calendar.date_years(all_facts, None if program is None else calendar.calendar_relations(program))
-    lo, hi = calendar.span(years, as_of, through)
-    return {AS_OF_REL: [(as_of,)], **calendar.rows(lo, hi)}
+    (checker.calendar: the calendar every command shares)."""
+    return {AS_OF_REL: [(as_of,)], **calendar.rows(calendar.calendar_years(all_facts, as_of, program, through))}
 
 
 @dataclass
