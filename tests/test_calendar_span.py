@@ -20,12 +20,13 @@ from .conftest import FACTS, torcheck
 
 AS_OF = "2026-11-28"
 
-FAR = """meetings:
-  - id: m-far-past
-    kind: annual
+# two events (issue 12 used a meeting and an event; a rule on annual meetings, rulebook.md rev 4, reads
+# meetings' dates positively, and would rightly stretch the span to a meeting of year 1)
+FAR = """events:
+  - id: ev-far-past
+    title: A far past event
     date: 0001-01-01
-    participants: [partners]
-events:
+    organizer: itu
   - id: ev-far-future
     title: A far future event
     date: 9998-12-31
@@ -55,8 +56,8 @@ def test_the_calendar_rules_read_appointments_and_centres_only(rulebook):
     rels = calendar.calendar_relations(rulebook.program)
     assert rels is not None
     assert {"appointment", "appointment.start", "appointment.end", "centre", "centre.approved_on"} <= rels
-    # meetings are read only under `not` by the quarterly rule, events by no rule using the calendar
-    assert not any(r.startswith(("meeting", "event", "report")) for r in rels)
+    # events are read by no rule using the calendar, reports only under `not`
+    assert not any(r.startswith(("event", "report")) for r in rels)
 
 
 def test_far_dates_bring_their_own_year_and_not_the_years_between(rulebook, far):
@@ -155,8 +156,8 @@ def test_a_quarter_and_a_year_in_a_far_year_are_still_found(rulebook, tmp_path, 
 WHAT_IF_ARGS = ("--as-of", AS_OF, "--engine", "sqlite", "--format", "json")
 
 PROPOSALS = {
-    "adds a meeting in a year of its own": ("--add", "early.yaml"),
-    "removes the far meeting (its year leaves the calendar)": ("--remove", "m-far-past"),
+    "adds an event in a year of its own": ("--add", "early.yaml"),
+    "removes the far past event (its year leaves the calendar)": ("--remove", "ev-far-past"),
     "removes the far event": ("--remove", "ev-far-future"),
     "adds an appointment far back (the span grows)": ("--add", "older.yaml"),
 }
@@ -165,7 +166,7 @@ PROPOSALS = {
 @pytest.mark.parametrize("name", sorted(PROPOSALS))
 def test_what_if_from_the_kept_database_keeps_the_calendar(far, cache_folder, tmp_path, name):
     (tmp_path / "early.yaml").write_text(
-        "meetings:\n  - {id: m-early, kind: annual, date: 0500-05-05, participants: [partners]}\n", encoding="utf-8")
+        "events:\n  - {id: ev-early, title: An early event, date: 0500-05-05, organizer: itu}\n", encoding="utf-8")
     (tmp_path / "older.yaml").write_text(
         "appointments:\n  - {id: a-older, person: p-adeyemi, role: ip_lead, start: 2010-01-01, end: 2011-01-01, "
         "appointed_by: annual_meeting}\n", encoding="utf-8")
