@@ -3,6 +3,7 @@
     python bench/run.py                      # 1,000, 10,000 and 100,000 records, 3 runs each
     python bench/run.py --sizes 1000,10000 --runs 5 --engines sqlite,pydatalog --pydatalog-max 1000
     python bench/run.py --crossover          # both engines on small registries: where auto switches
+    python bench/run.py --calendar --compare main   # the calendar cases, this tree beside another revision
 
 Registries come from bench/generate.py (deterministic: the same records every
 time). Every figure is the median of --runs runs of a fresh process, in
@@ -61,7 +62,7 @@ PROPOSAL = """appointments:
 """
 
 
-def run(cmd, env=None):
+def run(cmd, env=None, cwd=ROOT):
     """(wall seconds, processor seconds, peak resident MB, exit status) of one process.
 
     Its standard output (the report) goes to the null device; never `-o /dev/null`, which a check
@@ -70,7 +71,7 @@ def run(cmd, env=None):
     e = dict(os.environ)
     e.update(env or {})
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -81,12 +82,12 @@ def run(cmd, env=None):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
 
 
-def median(cmd, runs, env=None, before=None):
+def median(cmd, runs, env=None, before=None, cwd=ROOT):
     walls, cpus, peaks = [], [], []
     for _ in range(runs):
         if before:
             before()
-        w, c, m, _ = run(cmd, env)
+        w, c, m, _ = run(cmd, env, cwd)
         walls.append(w)
         cpus.append(c)
         peaks.append(m)
@@ -199,6 +200,90 @@ def crossover(runs, work: Path):
         print(f"{label:>8} {fmt(figs[0]):>14} {fmt(figs[1]):>14}", flush=True)
 
 
+# ---------------------------------------------------------------- the calendar's span (issue 12, section 3)
+#
+# The calendar relations (quarter, calendar_year) once held every year between the registry's earliest and
+# latest date; checker/calendar.py now holds the years a rule can ask about. Each case is a registry that a
+# wide calendar made slow: torcheck check --no-cache (the rules evaluated, nothing kept) as a whole process.
+
+FAR_DATES = """meetings:
+  - id: m-far-past
+    kind: annual
+    date: 0001-01-01
+    participants: [partners]
+events:
+  - id: ev-far-future
+    title: A far future event
+    date: 9998-12-31
+    organizer: itu
+"""
+
+
+def _far_dates(folder: Path):
+    """The example and two records dated 0001-01-01 and 9998-12-31 (a meeting, an event)."""
+    shutil.copytree(ROOT / "facts" / "u4ssc", folder)
+    (folder / "zz-far.yaml").write_text(FAR_DATES, encoding="utf-8")
+
+
+def _example(folder: Path):
+    shutil.copytree(ROOT / "facts" / "u4ssc", folder)
+
+
+def _overlapping(folder: Path, n=300):
+    """The example and one person with n overlapping lead appointments (one every 3 days, two-year terms)."""
+    import datetime as dt
+
+    shutil.copytree(ROOT / "facts" / "u4ssc", folder)
+    lines = ["appointments:"]
+    for i in range(n):
+        start = dt.date(2020, 1, 1) + dt.timedelta(days=3 * i)
+        lines += [f"  - id: a-overlap-{i:03d}", "    person: p-adeyemi", "    role: lead", f"    start: {start}",
+                  f"    end: {start + dt.timedelta(days=730)}", "    appointed_by: annual_meeting"]
+    (folder / "zz-overlapping.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+CALENDAR_CASES = {  # name: (make the registry, as-of date)
+    "far dates": (_far_dates, AS_OF),
+    "as-of 9999-12-31": (_example, "9999-12-31"),
+    "300 overlapping appointments": (_overlapping, AS_OF),
+}
+
+
+def _tree(rev: str, work: Path) -> Path:
+    """A checkout of `rev` (a git revision) to measure beside this tree: its code, run from its folder."""
+    where = work / ("tree-" + "".join(c if c.isalnum() else "_" for c in rev))
+    if not where.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(where), rev], cwd=ROOT, check=True,
+                       capture_output=True)
+    return where
+
+
+def calendar_cases(runs, work: Path, engines, compare=None):
+    """Each case of CALENDAR_CASES, each engine, this tree (and `compare`, a revision, beside it)."""
+    trees = [("this tree", ROOT)]
+    if compare:
+        trees.append((compare, _tree(compare, work)))
+    print(f"calendar cases ({runs} runs): torcheck check --no-cache, whole process, "
+          "median seconds wall (processor), peak MB")
+    print(f"{'case':<30} {'engine':<9} " + " ".join(f"{label:>26}" for label, _ in trees))
+    try:
+        for name, (make, as_of) in CALENDAR_CASES.items():
+            folder = work / ("cal-" + "".join(c if c.isalnum() else "-" for c in name))
+            if not folder.exists():
+                make(folder)
+            for engine in engines:
+                figs = []
+                for _, tree in trees:
+                    cmd = torcheck("check", str(folder), "--as-of", as_of, "--format", "json", "--no-cache",
+                                   "--engine", engine)
+                    fig = median(cmd, runs, cwd=tree)
+                    figs.append(f"{fmt(fig)} {fig[2]:>5.0f} MB")
+                print(f"{name:<30} {engine:<9} " + " ".join(f"{f:>26}" for f in figs), flush=True)
+    finally:
+        for label, tree in trees[1:]:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
@@ -208,12 +293,19 @@ def main(argv=None):
                     help="largest registry pyDatalog is run on (10,000 records: about 20 minutes a run)")
     ap.add_argument("--work", help="folder for the registries and caches (default: a temporary folder)")
     ap.add_argument("--crossover", action="store_true", help="only compare the engines on small registries")
+    ap.add_argument("--calendar", action="store_true",
+                    help="only the calendar cases: far dates, --as-of 9999-12-31, 300 overlapping appointments")
+    ap.add_argument("--compare", metavar="REV", help="with --calendar: measure git revision REV beside this tree")
     args = ap.parse_args(argv)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="torcheck-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         if args.crossover:
             crossover(args.runs, work)
+            return
+        if args.calendar:
+            engines = args.engines.split(",") if args.engines != ap.get_default("engines") else ["auto", "sqlite"]
+            calendar_cases(args.runs, work, engines, args.compare)
             return
         example(args.runs, work)
         print(f"\nmedian of {args.runs} runs; seconds wall (processor); ratios of wall times")

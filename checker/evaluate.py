@@ -13,29 +13,16 @@ import operator
 import re
 from dataclasses import dataclass, field
 
-from . import dates, ir
+from . import calendar, dates, ir
 from .compile import AS_OF_REL, BUILTIN_RELATIONS, Rulebook
 from .engines import get_engine, sort_rows
 from .model import SEVERITY_RANK, Report, Violation
 from .registry import Registry, facts as registry_facts
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def calendar_facts(all_facts: dict, as_of: str) -> dict:
-    """The engine-provided relations: as_of, quarters and years over the registry's span."""
-    years = {int(as_of[:4])}
-    # the texts shaped like a date, each once (dates repeat; most values are ids), then the pattern
-    shaped = {v for rows in all_facts.values() for row in rows for v in row
-              if v.__class__ is str and 10 <= len(v) <= 11 and v[4] == "-"}
-    years.update(int(v[:4]) for v in shaped if _ISO.match(v))
-    # the calendar stops where Python's dates do: a quarter of year 9999 would end in year 10000
-    lo, hi = max(min(years), 1), min(max(years), 9998)
-    return {
-        AS_OF_REL: [(as_of,)],
-        "quarter": list(dates.quarters(lo, hi)),
-        "calendar_year": list(dates.years(lo, hi)),
-    }
+def calendar_facts(all_facts: dict, as_of: str, program, through: str | None = None) -> dict:
+    """The engine-provided relations: as_of, and the quarters and years the rules can ask about
+    (checker.calendar: the calendar every command shares)."""
+    return {AS_OF_REL: [(as_of,)], **calendar.rows(calendar.calendar_years(all_facts, as_of, program, through))}
 
 
 @dataclass
@@ -434,10 +421,12 @@ def _merge(a, b):
     return merged + params
 
 
-def evaluate(rulebook: Rulebook, registry: Registry, as_of: str, engine: str = "pydatalog") -> Evaluation:
+def evaluate(rulebook: Rulebook, registry: Registry, as_of: str, engine: str = "pydatalog",
+             through: str | None = None) -> Evaluation:
+    """through: the calendar reaches that day's year too (upcoming's window)."""
     facts, provenance = registry_facts(registry, rulebook.vocabulary)
     all_facts = {rel: list(rows) for rel, rows in facts.items()}
-    all_facts.update(calendar_facts(all_facts, as_of))
+    all_facts.update(calendar_facts(all_facts, as_of, rulebook.program, through))
     eng = get_engine(engine)(rulebook.program)
     eng.load(all_facts)
     return Evaluation(rulebook, registry, as_of, all_facts, provenance, eng)

@@ -72,12 +72,7 @@ class Calendar:
 
 def upcoming(rulebook, registry, as_of: str, through: str, engine: str = "pydatalog") -> Calendar:
     """Every deadline due from `as_of` through `through` (both included)."""
-    ev = evaluate(rulebook, registry, as_of, engine)
-    last = max((y for y, _, _ in ev.facts.get("calendar_year", ())), default=int(as_of[:4]))
-    upto = min(int(through[:4]), 9998)  # the calendar's last year whose end is a date
-    if upto > last:
-        ev.engine.load({"quarter": list(dates.quarters(last + 1, upto)),
-                        "calendar_year": list(dates.years(last + 1, upto))})
+    ev = evaluate(rulebook, registry, as_of, engine, through=through)  # the calendar through the window's year
     rules = {r.info.id: r for r in rulebook.rules}
     found: dict[tuple, Due] = {}
     bad = []

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import dates, ir
-from .evaluate import _ISO, Evaluation, calendar_facts, evaluate
+from . import calendar, ir
+from .evaluate import Evaluation, calendar_facts, evaluate
 from .model import SEVERITIES, Violation
 from .registry import Registry, facts as registry_facts
 
@@ -127,7 +127,7 @@ def apply(ev: Evaluation, proposed: Registry) -> Evaluation:
     """
     facts, provenance = registry_facts(proposed, ev.rulebook.vocabulary)
     new = {rel: list(rows) for rel, rows in facts.items()}
-    new.update(calendar_facts(new, ev.as_of))
+    new.update(calendar_facts(new, ev.as_of, ev.rulebook.program))
     gone, come = {}, {}
     for rel in sorted(set(ev.facts) | set(new)):
         old_rows, new_rows = ev.facts.get(rel, ()), new.get(rel, ())
@@ -173,10 +173,12 @@ def from_state(rulebook, registry: Registry, proposed: Registry, as_of: str, sta
 
     The facts of the records the proposal adds, removes or replaces are taken out of it and put in
     (every row of a record begins with its id, so a record's rows are its own), the calendar is
-    widened if the proposal brings a date outside its years, and only the strata that read a changed
-    relation are computed again. The result is the same as evaluating `proposed` whole (tests hold
-    them to it); None when it cannot be made so: the database unreadable or not this program's, or
-    the proposal taking away a date of the calendar's first or last year (which might narrow it).
+    widened if the proposal brings a date outside its years (checker.calendar), and only the strata
+    that read a changed relation are computed again. The result is the same as evaluating `proposed`
+    whole (tests hold them to it); None when it cannot be made so: the database unreadable or not
+    this program's, the proposal taking away a date of the span's first or last year (which might
+    narrow it) or of a year outside the span (which might leave the calendar), or a rulebook whose
+    span is made of every relation's dates.
     """
     import sqlite3
 
@@ -195,23 +197,28 @@ def from_state(rulebook, registry: Registry, proposed: Registry, as_of: str, sta
             gone[rel] = [r for r in g if r not in cs]
         if any(r not in gs for r in c):
             come[rel] = [r for r in c if r not in gs]
+    relations = calendar.calendar_relations(rulebook.program)  # the dates that make the span (checker.calendar)
+    if relations is None:  # the span is every relation's dates: evaluated whole
+        return None
     try:
         eng = SQLiteEngine.restore(rulebook.program, state)
-        table = eng.c.table["calendar_year"]
-        lo, hi = eng.db.execute(f"SELECT min(c0), max(c0) FROM {table}").fetchone()
+        had = {y for (y,) in eng.db.execute(f"SELECT c0 FROM {eng.c.table['calendar_year']}")}
+        lo, hi = calendar.span(_kept_years(eng, relations), as_of)  # the span of the registry checked
     except (sqlite3.Error, OSError, KeyError):
         return None
-    if lo is None:
+    if not had:
         return None
-    keep = int(as_of[:4])  # the as-of date's year is always in the calendar
-    if any((y <= lo or y >= hi) and y != keep for y in _years_of(gone)):  # the span might narrow:
+    keep = int(as_of[:4])  # the as-of date's year is always in the span
+    if any((y <= lo or y >= hi) and y != keep for y in calendar.date_years(gone, relations)):  # might narrow:
         return None  # evaluated whole instead
-    added = _years_of(come)
-    new_lo, new_hi = max(min([lo, *added]), 1), min(max([hi, *added]), 9998)  # as calendar_facts clamps
-    for rel, rows_of in (("quarter", dates.quarters), ("calendar_year", dates.years)):
-        extra = list(rows_of(new_lo, lo - 1)) + list(rows_of(hi + 1, new_hi))
-        if extra:
-            come[rel] = extra
+    lo, hi = calendar.widen(lo, hi, calendar.date_years(come, relations))
+    brought = calendar.date_years(come)
+    if any(not lo <= y <= hi and y not in brought for y in calendar.date_years(gone)):
+        return None  # a year kept for its dates alone might have lost its last one: evaluated whole instead
+    extra = (set(range(lo, hi + 1)) | calendar.clamp(brought)) - had
+    for rel, rows in calendar.rows(extra).items():
+        if rows:
+            come[rel] = rows
     eng.retract(gone)
     eng.load(come)
     made = []
@@ -220,22 +227,24 @@ def from_state(rulebook, registry: Registry, proposed: Registry, as_of: str, sta
         if not made:
             f, prov = registry_facts(proposed, vocab)
             all_facts = {rel: list(rows) for rel, rows in f.items()}
-            all_facts.update(calendar_facts(all_facts, as_of))
+            all_facts.update(calendar_facts(all_facts, as_of, rulebook.program))
             made.append((all_facts, prov))
         return made[0]
 
     return Evaluation(rulebook, proposed, as_of, _Lazy(make, 0), _Lazy(make, 1), eng)
 
 
-def _years_of(facts: dict) -> list[int]:
-    """The years of the date-shaped values in facts, as calendar_facts finds them."""
-    years = set()
-    for rows in facts.values():
-        for row in rows:
-            for v in row:
-                if v.__class__ is str and 10 <= len(v) <= 11 and v[4] == "-" and _ISO.match(v):
-                    years.add(int(v[:4]))
-    return sorted(years)
+def _kept_years(eng, relations) -> set[int]:
+    """The years of the dates in a kept database's tables of `relations` (as calendar.date_years finds them)."""
+    found = {}
+    for rel in sorted(relations):
+        table = eng.c.table[rel]
+        for i in range(eng.program.relations[rel]):
+            c = f"c{i}"
+            found[(rel, i)] = [row for row in eng.db.execute(
+                f"SELECT DISTINCT {c} FROM {table} WHERE typeof({c}) = 'text' AND length({c}) BETWEEN 10 AND 11 "
+                f"AND substr({c}, 5, 1) = '-'")]
+    return calendar.date_years(found)
 
 
 def compare(before, after, registry: Registry, proposed: Registry, as_of: str, rulebook: str) -> WhatIf:
