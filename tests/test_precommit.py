@@ -22,11 +22,14 @@ import pytest
 
 from .conftest import ROOT
 
+# an error: joint work in another forum never reported to the secretariat (38); since rulebook
+# revision 4 a statement by p-kim (39) would be a warning only
 STATEMENT = """
-statements:
-  - id: st-kim
-    speaker: p-kim
-    date: 2025-06-05
+external_work:
+  - id: ew-kim
+    by: p-kim
+    forum: ISO TC 268
+    started: 2025-06-05
 """
 PEOPLE = """
 people:
@@ -83,19 +86,19 @@ def test_hook_fails_on_a_violation_and_passes_once_fixed(tmp_path, env):
         return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
                               cwd=repo, env=env, capture_output=True, text=True, timeout=300)
 
-    # a statement on behalf of U4SSC by someone who may not speak for it: the hook fails
+    # joint work in another forum never reported: the hook fails
     r = run()
     assert r.returncode == 1, r.stdout + r.stderr
     assert "torcheck (U4SSC Terms of Reference)" in r.stdout and "Failed" in r.stdout
     assert "- exit code: 1" in r.stdout
-    assert "error    st-kim  facts/conduct.yaml:3" in r.stdout  # paths as the hook's args give them
-    assert "1 error, 0 warnings, 0 notices in 2 records checked against 37 rules" in r.stdout
+    assert "error    ew-kim  facts/conduct.yaml:3" in r.stdout  # paths as the hook's args give them
+    assert "1 error, 0 warnings, 0 notices in 2 records checked against 41 rules" in r.stdout
 
-    # fixed (the statement withdrawn): the hook passes
-    (facts / "conduct.yaml").write_text("statements: []\n", encoding="utf-8")
+    # fixed (the work withdrawn): the hook passes
+    (facts / "conduct.yaml").write_text("external_work: []\n", encoding="utf-8")
     r = run()
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "Passed" in r.stdout and "st-kim" not in r.stdout
+    assert "Passed" in r.stdout and "ew-kim" not in r.stdout
 
     # a warning passes under the default --fail-on error ...
     (facts / "conduct.yaml").write_text(REPRESENTATION, encoding="utf-8")

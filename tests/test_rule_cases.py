@@ -25,7 +25,7 @@ def test_every_rule_has_violating_near_miss_and_boundary_cases(rulebook):
 def test_cases_name_only_known_rules(rulebook):
     ids = {r.info.id for r in rulebook.rules}
     assert {c.rule for c in CASES} == ids
-    assert len(ids) == 37
+    assert len(ids) == 41
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.rule}:{i}" for i, c in enumerate(CASES)])

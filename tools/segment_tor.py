@@ -22,8 +22,13 @@ What the extraction looks like, and what this script does with it:
   letter or bullet is not part of the text. A paragraph that runs on after
   its sub-items would continue the last sub-item: the ToR has none.
 - Lines are joined with single spaces; runs of white space become one space.
-  Nothing else is changed: typos ("U4SCC"), footnote markers ("секретариатом1")
-  and hyphens at line ends ("информационно- коммуникационные") stay as they are.
+  A line that ends in a hyphen glued to a word, before a line that begins with
+  a letter or digit, ends inside a compound: the source breaks its lines only
+  at spaces and after the hyphen of a compound (it has no syllable
+  hyphenation), so the next line is joined to it without a space and the
+  hyphen is kept, as the source means it ("информационно-коммуникационные",
+  "каких-либо", the URLs' "itu-t" and "ITU-T"). Nothing else is changed: typos
+  ("U4SCC") and footnote markers ("секретариатом1") stay as they are.
 - "Summary" is the cover note; "Annex II" and "Annex III" are one entry each
   (Annex II keeps its bullets, as the list is its content).
 
@@ -185,7 +190,23 @@ def segment(text: str) -> dict[str, str]:
 
     if in_front_matter:
         raise SegmentError("no cover note ('Резюме') found")
-    return {cid: " ".join(entries[cid]) for cid in order}
+    return {cid: join_lines(entries[cid]) for cid in order}
+
+
+# A line ending inside a compound: a hyphen glued to the word before it.
+COMPOUND_BREAK = re.compile(r"\w-$")
+CONTINUATION = re.compile(r"^\w")
+
+
+def join_lines(lines: list[str]) -> str:
+    """The lines of one entry as one text: a single space between two lines,
+    none after a line that ends inside a compound ("информационно-" + "коммуникационные")."""
+    out = ""
+    for line in lines:
+        if out and not (COMPOUND_BREAK.search(out) and CONTINUATION.match(line)):
+            out += " "
+        out += line
+    return out
 
 
 class _DoubleQuoted(str):
