@@ -28,47 +28,8 @@ Normalised values (what engines see): dates as ISO strings "YYYY-MM-DD",
 years as int, booleans as the strings "true" / "false", lists as tuples,
 everything else str.
 
-Diagnostic codes (stable; tests and users refer to them):
-
-  registry-not-found   the registry folder does not exist
-  not-a-folder         the registry path is a file, not a folder
-  no-yaml-files        the folder holds no *.yaml / *.yml file
-  proposal-not-found   a what-if proposal file does not exist or is not a file
-  unreadable-file      a file cannot be read (permissions, broken link, not a regular file: a FIFO,
-                       a device; never opened)
-  unreadable-folder    a folder (the registry's or one below it) cannot be listed ("permission denied"):
-                       nothing is checked from a registry that could not be listed whole
-  symlink-outside      a symbolic link to a file outside the registry folder: not read, its target not quoted
-  file-too-large       a file is over 64 MiB (checker.fsread reads no more)
-  binary-file          a file holds NUL bytes (binary, or UTF-16/32 text)
-  not-utf8             a file is not valid UTF-8
-  yaml-syntax          unparsable YAML (at the parser's line), a control character,
-                       or more than one document in a file
-  yaml-alias           an anchor (&a) or alias (*a)
-  yaml-tag             an explicit tag (!!str, !!python/object/apply:..., !custom)
-  too-deep             nesting deeper than 50 levels (or libyaml's own limit, met while scanning ahead)
-  duplicate-key        a key written twice in one mapping
-  not-a-mapping        a file that is not a mapping of kinds, or a record that is not a mapping
-  not-a-list           a kind whose value is not a list of records
-  unknown-kind         a top-level key that is no declared kind of record
-  unknown-field        a field the record's kind does not declare
-  missing-id           a record without an id
-  missing-field        a required field (or one required by `required when`) is absent
-  bad-id               an id (of a record or in a reference) that is not [A-Za-z0-9][A-Za-z0-9._:-]*
-  bad-type             a list where one value is expected or the reverse, a mapping as a value,
-                       a key that is not a name
-  bad-text             a text holding a control character (other than tab and line feed), written as a
-                       YAML escape such as "\\e"
-  bad-date             not written YYYY-MM-DD, or not a real date (2026-02-30)
-  bad-year             a year not written as digits
-  bad-boolean          a boolean other than true / false
-  bad-enum             a value outside the field's enumeration
-  duplicate-id         an id used by two records (or, in what-if, added while the registry has it)
-  reserved-id          a record taking the id of a fixed body or a logo
-  dangling-ref         a reference to an id no record, body or logo has
-  wrong-kind-ref       a reference to a record, body or logo the field does not allow
-  unknown-id           what-if: removing an id the registry does not have
-  referenced-record    what-if: removing a record a remaining record still refers to
+Diagnostic codes: declared once, with their severity and meaning, in checker.diagnostics.CODES
+(the "registry" stage); `torcheck` users and tests refer to them.
 
 Dangling references are not reported when some file could not be read at all
 (a syntax error, say): the ids they name may be in that file.
