@@ -170,7 +170,8 @@ def test_hostile_registry_values_are_plain_data(tmp_path):
     # the hostile forum verbatim in the message of the renamed record X, in every format
     (v,) = [v for v in got["violations"] if v["rule"] == "external-work-reported-late"]
     assert v["record"] == "X"
-    assert v["message"] == f"External work X in {bad}, started 2026-04-01, was reported only on 2026-05-16"
+    assert v["message"] == (f"External work X in {bad}, started 2026-04-01, was reported to the secretariat only on "
+                            "2026-05-16, more than 30 days later (the rulebook's reading of «незамедлительно», 38)")
     assert {v["record"] for v in got["violations"]} >= {"X", "r0", "set:0", "None", "True"}
     outs = {f: (tmp_path / "h" / f"out.{f}").read_text(encoding="utf-8") for f in FORMATS}
     assert v["message"] in outs["text"]

@@ -119,8 +119,9 @@ def site_with_payload(tmp_path_factory):
     shutil.copytree(RULES, rules)
     f = rules / "50-conduct.rules"
     text = f.read_text(encoding="utf-8")
-    summary = ('summary "The secretariat must be informed immediately of joint or duplicate work in other '
-               'forums; unreported work older than the grace period breaches."')
+    summary = ('summary "The secretariat must be informed immediately of joint or duplicate work in other forums: '
+               'work unreported more than 30 days after it started (the rulebook\'s reading of «незамедлительно», 38) '
+               'breaches."')
     assert summary in text
     f.write_text(text.replace(summary, f'summary "{PAYLOAD}"\n  note "{PAYLOAD}"', 1), encoding="utf-8")
     out = tmp_path_factory.mktemp("site")
